@@ -1,0 +1,42 @@
+// gRPC credentials from the TLS flags every server and client here shares:
+// --tls-cert, --tls-key, --tls-ca, --plaintext (local use only, explicit).
+#ifndef COMMON_GRPC_TLS_H_
+#define COMMON_GRPC_TLS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace grpc {
+class ServerCredentials;
+class ChannelCredentials;
+}  // namespace grpc
+
+namespace common {
+
+struct TlsFiles {
+  std::string cert;  // PEM certificate chain presented to the peer
+  std::string key;   // PEM private key
+  std::string ca;    // PEM roots that verify the peer
+  bool plaintext = false;
+  // Server side: SAN DNS names a client certificate must carry (one of);
+  // empty = any certificate signed by `ca`.
+  std::vector<std::string> allowed_client_names;
+  // Client side: the name expected in the server's certificate; empty = the
+  // host part of the target address.
+  std::string server_name_override;
+};
+
+// Mutual TLS (TLS 1.3, client certificate required and verified), or
+// insecure credentials when `plaintext` is set. Fails when neither the files
+// nor --plaintext were given.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const TlsFiles& files);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const TlsFiles& files);
+
+}  // namespace common
+
+#endif  // COMMON_GRPC_TLS_H_

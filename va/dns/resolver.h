@@ -1,0 +1,91 @@
+// The VA's view of DNS: one asynchronous lookup call. The dns-01 and CAA
+// checks depend only on this interface, so they are tested with a fake, and
+// the retry policy lives in exactly one implementation (CaresResolver).
+#ifndef VA_DNS_RESOLVER_H_
+#define VA_DNS_RESOLVER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+
+namespace va::dns {
+
+enum class RRType : uint16_t {
+  kA = 1,
+  kCNAME = 5,
+  kTXT = 16,
+  kAAAA = 28,
+  kCAA = 257,
+};
+
+// "TXT", "CAA", ... as Boulder prints them in error texts.
+std::string_view RRTypeName(RRType type);
+
+// How a lookup ended. kNoError covers NOERROR with and without records
+// (NODATA): a definite answer. Everything after kNxDomain is a failure.
+enum class Outcome {
+  kNoError,
+  kNxDomain,   // definite: the name does not exist
+  kServFail,   // rcode 2
+  kRefused,    // rcode 5
+  kFormErr,    // rcode 1
+  kNotImp,     // rcode 4
+  kOtherRcode, // any other non-zero rcode
+  kTimeout,    // no answer within the try's timeout
+  kNetwork,    // socket error, ICMP unreachable, connection refused
+  kTruncated,  // still truncated after TCP fallback (fatal for CAA)
+  kMalformed,  // an answer we could not parse
+  kDeadline,   // the caller's deadline left no time for (another) try
+  kBudget,     // retry wanted but the VA-wide retry budget was spent
+  kCanceled,   // the resolver was shut down
+};
+
+// "timeout", "servfail", "nxdomain", ... (stable, for metrics and problems).
+std::string_view OutcomeName(Outcome outcome);
+
+// True when a later retry may succeed: nothing definite was learned.
+bool IsTransient(Outcome outcome);
+
+struct CaaRecord {
+  uint8_t flags = 0;  // the raw flags octet (128 = issuer critical)
+  std::string tag;    // as received; compare case-insensitively
+  std::string value;
+};
+
+struct LookupResult {
+  std::string name;  // the queried name, without a trailing dot
+  RRType type = RRType::kTXT;
+  Outcome outcome = Outcome::kNoError;
+  // Answer records of the queried type (CNAMEs are followed by the resolver
+  // and not reported here).
+  std::vector<std::string> txt;  // one entry per TXT RR, strings joined
+  std::vector<CaaRecord> caa;
+  bool authenticated_data = false;  // AD bit of the deciding answer
+  int attempts = 0;                 // tries actually sent
+  std::string resolver;             // host:port of the last resolver asked
+  absl::Duration elapsed;           // from Lookup() to the callback
+
+  bool ok() const { return outcome == Outcome::kNoError; }
+};
+
+using LookupCallback = absl::AnyInvocable<void(LookupResult) &&>;
+
+class Resolver {
+ public:
+  virtual ~Resolver() = default;
+
+  // Looks up `name` (no trailing dot needed) and calls `done` exactly once,
+  // no later than `deadline` plus a few milliseconds. Never blocks. `done`
+  // may run on a resolver thread or (in fakes) inside Lookup itself, so
+  // callers must not hold a lock they also take in `done`.
+  virtual void Lookup(std::string name, RRType type, absl::Time deadline,
+                      LookupCallback done) = 0;
+};
+
+}  // namespace va::dns
+
+#endif  // VA_DNS_RESOLVER_H_
