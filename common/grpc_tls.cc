@@ -1,0 +1,137 @@
+#include "common/grpc_tls.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_certificate_verifier.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace common {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     const char* flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": cannot read ", path));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", path, " is empty"));
+  }
+  return ss.str();
+}
+
+absl::Status CheckFilesGiven(const TlsFiles& files) {
+  if (files.cert.empty() || files.key.empty() || files.ca.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS needs --tls-cert, --tls-key and --tls-ca (or --plaintext for "
+        "local use)");
+  }
+  return absl::OkStatus();
+}
+
+// Accepts a client certificate (already chain-verified against --tls-ca by
+// gRPC) only if one of its SAN DNS names is on the allowlist.
+class ClientNameVerifier : public grpc::experimental::ExternalCertificateVerifier {
+ public:
+  explicit ClientNameVerifier(std::vector<std::string> allowed)
+      : allowed_(allowed.begin(), allowed.end()) {}
+
+  bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
+              std::function<void(grpc::Status)>,
+              grpc::Status* sync_status) override {
+    std::vector<std::string> seen;
+    for (const auto& name : request->dns_names()) {
+      std::string n(name.data(), name.size());
+      if (allowed_.contains(n)) {
+        *sync_status = grpc::Status::OK;
+        return true;
+      }
+      seen.push_back(std::move(n));
+    }
+    *sync_status = grpc::Status(
+        grpc::StatusCode::UNAUTHENTICATED,
+        absl::StrCat("client certificate names [", absl::StrJoin(seen, ","),
+                     "] are not on the allowlist"));
+    return true;
+  }
+
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
+
+ private:
+  absl::flat_hash_set<std::string> allowed_;
+};
+
+struct LoadedFiles {
+  std::string cert, key, ca;
+};
+
+absl::StatusOr<LoadedFiles> Load(const TlsFiles& files) {
+  if (auto s = CheckFilesGiven(files); !s.ok()) return s;
+  LoadedFiles out;
+  auto cert = ReadFile(files.cert, "tls-cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(files.key, "tls-key");
+  if (!key.ok()) return key.status();
+  auto ca = ReadFile(files.ca, "tls-ca");
+  if (!ca.ok()) return ca.status();
+  out.cert = *std::move(cert);
+  out.key = *std::move(key);
+  out.ca = *std::move(ca);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const TlsFiles& files) {
+  if (files.plaintext) return grpc::InsecureServerCredentials();
+  auto loaded = Load(files);
+  if (!loaded.ok()) return loaded.status();
+  auto provider =
+      std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+          loaded->ca, std::vector<grpc::experimental::IdentityKeyCertPair>{
+                          {loaded->key, loaded->cert}});
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!files.allowed_client_names.empty()) {
+    options.set_certificate_verifier(
+        grpc::experimental::ExternalCertificateVerifier::Create<
+            ClientNameVerifier>(files.allowed_client_names));
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+MakeChannelCredentials(const TlsFiles& files) {
+  if (files.plaintext) return grpc::InsecureChannelCredentials();
+  auto loaded = Load(files);
+  if (!loaded.ok()) return loaded.status();
+  auto provider =
+      std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+          loaded->ca, std::vector<grpc::experimental::IdentityKeyCertPair>{
+                          {loaded->key, loaded->cert}});
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(provider);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);
+  return grpc::experimental::TlsCredentials(options);
+}
+
+}  // namespace common

@@ -1,0 +1,180 @@
+#include "common/metrics.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace common {
+namespace {
+
+std::string EscapeLabel(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string FormatValue(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    return absl::StrCat(static_cast<int64_t>(v));
+  }
+  return absl::StrCat(v);
+}
+
+std::string LabelSet(const std::vector<std::string>& names,
+                     const std::vector<std::string>& values,
+                     const std::string& extra = "") {
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    parts.push_back(absl::StrCat(names[i], "=\"", EscapeLabel(values[i]), "\""));
+  }
+  if (!extra.empty()) parts.push_back(extra);
+  if (parts.empty()) return "";
+  return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
+}
+
+}  // namespace
+
+MetricFamily::MetricFamily(std::string name, std::string help, Kind kind,
+                           std::vector<std::string> label_names,
+                           std::vector<double> buckets)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      kind_(kind),
+      label_names_(std::move(label_names)),
+      bounds_(std::move(buckets)) {}
+
+std::string MetricFamily::Key(
+    const std::vector<std::string>& label_values) const {
+  // \x1f cannot appear in sane label values; it only separates them here.
+  return absl::StrJoin(label_values, "\x1f");
+}
+
+void MetricFamily::Add(const std::vector<std::string>& label_values,
+                       double delta) {
+  absl::MutexLock lock(&mu_);
+  auto& entry = series_[Key(label_values)];
+  if (entry.first.empty()) entry.first = label_values;
+  entry.second.value += delta;
+}
+
+void MetricFamily::Set(const std::vector<std::string>& label_values,
+                       double value) {
+  absl::MutexLock lock(&mu_);
+  auto& entry = series_[Key(label_values)];
+  if (entry.first.empty()) entry.first = label_values;
+  entry.second.value = value;
+}
+
+void MetricFamily::Observe(const std::vector<std::string>& label_values,
+                           double value) {
+  absl::MutexLock lock(&mu_);
+  auto& entry = series_[Key(label_values)];
+  if (entry.first.empty()) entry.first = label_values;
+  Series& s = entry.second;
+  if (s.buckets.empty()) s.buckets.assign(bounds_.size() + 1, 0);
+  size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  ++s.buckets[i];
+  ++s.count;
+  s.value += value;
+}
+
+double MetricFamily::Value(const std::vector<std::string>& label_values) const {
+  absl::MutexLock lock(&mu_);
+  auto it = series_.find(Key(label_values));
+  if (it == series_.end()) return 0;
+  if (kind_ == Kind::kHistogram) return static_cast<double>(it->second.second.count);
+  return it->second.second.value;
+}
+
+void MetricFamily::Render(std::string* out) const {
+  const char* type = kind_ == Kind::kCounter   ? "counter"
+                     : kind_ == Kind::kGauge   ? "gauge"
+                                               : "histogram";
+  absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ",
+                  type, "\n");
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, entry] : series_) {
+    const auto& [values, s] = entry;
+    if (kind_ != Kind::kHistogram) {
+      absl::StrAppend(out, name_, LabelSet(label_names_, values), " ",
+                      FormatValue(s.value), "\n");
+      continue;
+    }
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= bounds_.size(); ++i) {
+      cumulative += i < s.buckets.size() ? s.buckets[i] : 0;
+      std::string le = i < bounds_.size() ? FormatValue(bounds_[i]) : "+Inf";
+      absl::StrAppend(out, name_, "_bucket",
+                      LabelSet(label_names_, values, absl::StrCat("le=\"", le, "\"")),
+                      " ", cumulative, "\n");
+    }
+    absl::StrAppend(out, name_, "_sum", LabelSet(label_names_, values), " ",
+                    FormatValue(s.value), "\n", name_, "_count",
+                    LabelSet(label_names_, values), " ", s.count, "\n");
+  }
+}
+
+MetricFamily* MetricsRegistry::Register(std::unique_ptr<MetricFamily> family,
+                                        const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = families_.emplace(name, std::move(family));
+  return it->second.get();  // an existing family of that name is reused
+}
+
+MetricFamily* MetricsRegistry::Counter(const std::string& name,
+                                       const std::string& help,
+                                       std::vector<std::string> labels) {
+  return Register(std::make_unique<MetricFamily>(name, help,
+                                                 MetricFamily::Kind::kCounter,
+                                                 std::move(labels),
+                                                 std::vector<double>{}),
+                  name);
+}
+
+MetricFamily* MetricsRegistry::Gauge(const std::string& name,
+                                     const std::string& help,
+                                     std::vector<std::string> labels) {
+  return Register(std::make_unique<MetricFamily>(name, help,
+                                                 MetricFamily::Kind::kGauge,
+                                                 std::move(labels),
+                                                 std::vector<double>{}),
+                  name);
+}
+
+MetricFamily* MetricsRegistry::Histogram(const std::string& name,
+                                         const std::string& help,
+                                         std::vector<std::string> labels,
+                                         std::vector<double> buckets) {
+  return Register(
+      std::make_unique<MetricFamily>(name, help, MetricFamily::Kind::kHistogram,
+                                     std::move(labels), std::move(buckets)),
+      name);
+}
+
+std::string MetricsRegistry::Render() const {
+  std::string out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, family] : families_) family->Render(&out);
+  return out;
+}
+
+std::vector<double> MetricsRegistry::LatencyBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+          0.25,   0.5,   1,      2.5,   5,    10,   30};
+}
+
+}  // namespace common

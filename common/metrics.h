@@ -1,0 +1,83 @@
+// A small Prometheus registry: counters, gauges and histograms with labels,
+// rendered in the text exposition format for /metrics. Thread-safe; an
+// observation is one short critical section per family.
+#ifndef COMMON_METRICS_H_
+#define COMMON_METRICS_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+
+namespace common {
+
+class MetricFamily {
+ public:
+  enum class Kind { kCounter, kGauge, kHistogram };
+  MetricFamily(std::string name, std::string help, Kind kind,
+               std::vector<std::string> label_names,
+               std::vector<double> buckets);
+
+  // `label_values` must match the family's label names in count.
+  void Add(const std::vector<std::string>& label_values, double delta);
+  void Set(const std::vector<std::string>& label_values, double value);
+  void Observe(const std::vector<std::string>& label_values, double value);
+
+  // The current value of one series (counters and gauges), or the
+  // observation count (histograms); 0 when the series does not exist.
+  double Value(const std::vector<std::string>& label_values) const;
+
+  void Render(std::string* out) const;
+
+ private:
+  struct Series {
+    double value = 0;                 // counter/gauge, or histogram sum
+    uint64_t count = 0;               // histogram observations
+    std::vector<uint64_t> buckets;    // histogram, non-cumulative
+  };
+  std::string Key(const std::vector<std::string>& label_values) const;
+
+  const std::string name_;
+  const std::string help_;
+  const Kind kind_;
+  const std::vector<std::string> label_names_;
+  const std::vector<double> bounds_;
+  mutable absl::Mutex mu_;
+  // Ordered so the output is stable; values kept beside the series.
+  std::map<std::string, std::pair<std::vector<std::string>, Series>> series_
+      ABSL_GUARDED_BY(mu_);
+};
+
+class MetricsRegistry {
+ public:
+  MetricFamily* Counter(const std::string& name, const std::string& help,
+                        std::vector<std::string> labels = {});
+  MetricFamily* Gauge(const std::string& name, const std::string& help,
+                      std::vector<std::string> labels = {});
+  // Buckets are upper bounds in the metric's unit (seconds for latencies).
+  MetricFamily* Histogram(const std::string& name, const std::string& help,
+                          std::vector<std::string> labels,
+                          std::vector<double> buckets);
+
+  // The whole registry in Prometheus text format (version 0.0.4).
+  std::string Render() const;
+
+  // Latency buckets in seconds, 0.5 ms to 30 s.
+  static std::vector<double> LatencyBuckets();
+
+ private:
+  MetricFamily* Register(std::unique_ptr<MetricFamily> family,
+                         const std::string& name);
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::unique_ptr<MetricFamily>> families_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace common
+
+#endif  // COMMON_METRICS_H_

@@ -1,0 +1,81 @@
+// Helpers for integration tests that run the real programs (va, ra,
+// dnstestsrv, vactl, unbound) as processes on loopback ports picked at run
+// time. Every process started is killed when its handle goes away, also when
+// a test fails.
+#ifndef TEST_INTEGRATION_HARNESS_H_
+#define TEST_INTEGRATION_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace testing_harness {
+
+// A loopback port that was free a moment ago (bound to port 0, then closed).
+// `udp_too` also checks the same UDP port is free, for DNS servers.
+int FreePort(bool udp_too = false);
+
+// A fresh temporary directory, removed at exit of the test binary.
+std::string TempDir(const std::string& prefix);
+
+class Process {
+ public:
+  Process() = default;
+  // Starts `argv[0]` with its output appended to `log_path`.
+  static absl::StatusOr<Process> Start(std::vector<std::string> argv,
+                                       std::string log_path);
+  Process(Process&& other) noexcept;
+  Process& operator=(Process&& other) noexcept;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process();
+
+  pid_t pid() const { return pid_; }
+  bool Running();
+  // SIGTERM, then SIGKILL after `grace`; returns the exit status as
+  // waitpid reports it (or -1).
+  int Stop(absl::Duration grace = absl::Seconds(5));
+  void Kill9();
+  // Waits for the process to exit on its own.
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+  const std::string& log_path() const { return log_path_; }
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_path_;
+};
+
+// Waits until a TCP connect to 127.0.0.1:port succeeds.
+absl::Status WaitForTcpPort(int port, absl::Duration timeout);
+
+// Runs a command to completion, capturing stdout; stderr goes to the log.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         absl::Duration timeout = absl::Seconds(60));
+
+// POSTs a JSON body to http://127.0.0.1:port/path; returns the status code
+// and body.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+absl::StatusOr<HttpReply> HttpPost(int port, const std::string& path,
+                                   const std::string& json_body);
+absl::StatusOr<HttpReply> HttpGet(int port, const std::string& path);
+
+// Absolute path of a built program (from the build-time definitions).
+std::string ProgramPath(const std::string& name);
+
+}  // namespace testing_harness
+
+#endif  // TEST_INTEGRATION_HARNESS_H_

@@ -1,0 +1,30 @@
+// Multi-perspective corroboration (CA/B Forum BR §3.2.2.9) as the service
+// sees it: after a local success, ask the remote perspectives and apply the
+// quorum. The gRPC implementation is RemotePerspectives (remote_perspectives.h).
+#ifndef VA_CORROBORATOR_H_
+#define VA_CORROBORATOR_H_
+
+#include <optional>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+#include "proto/va.pb.h"
+#include "va/problem.h"
+
+namespace va {
+
+// Empty problem: the quorum corroborated the local result.
+using CorroborationDone = absl::AnyInvocable<void(std::optional<Problem>) &&>;
+
+class Corroborator {
+ public:
+  virtual ~Corroborator() = default;
+  virtual void CorroborateDcv(const ::va::PerformValidationRequest& request,
+                              absl::Time deadline, CorroborationDone done) = 0;
+  virtual void CorroborateCaa(const ::va::IsCAAValidRequest& request,
+                              absl::Time deadline, CorroborationDone done) = 0;
+};
+
+}  // namespace va
+
+#endif  // VA_CORROBORATOR_H_

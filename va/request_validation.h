@@ -1,0 +1,22 @@
+// Checks every field of an incoming VA request before any work is done. A bad
+// request is the caller's bug: it gets INVALID_ARGUMENT naming the field,
+// never an in-band problem and never a crash.
+#ifndef VA_REQUEST_VALIDATION_H_
+#define VA_REQUEST_VALIDATION_H_
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "proto/va.pb.h"
+
+namespace va {
+
+// Methods DoCAA accepts for the RFC 8657 validationmethods match.
+bool IsKnownValidationMethod(std::string_view method);
+
+absl::Status ValidateDcvRequest(const ::va::PerformValidationRequest& req);
+absl::Status ValidateCaaRequest(const ::va::IsCAAValidRequest& req);
+
+}  // namespace va
+
+#endif  // VA_REQUEST_VALIDATION_H_

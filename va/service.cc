@@ -1,0 +1,248 @@
+#include "va/service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/json_log.h"
+#include "va/dns01.h"
+#include "va/request_validation.h"
+
+namespace va {
+
+// Per-validation metrics and the audit line, shared by both services.
+class ValidationMetrics {
+ public:
+  explicit ValidationMetrics(common::MetricsRegistry* registry) {
+    if (registry == nullptr) return;
+    validations_ = registry->Counter(
+        "validations_total", "Validations by kind, result and problem type",
+        {"kind", "result", "problem"});
+    latency_ = registry->Histogram(
+        "validation_latency", "Validation latency in seconds",
+        {"kind", "result"}, common::MetricsRegistry::LatencyBuckets());
+    in_flight_ = registry->Gauge("validations_in_flight",
+                                 "Validations started and not yet answered",
+                                 {"kind"});
+    rejected_ = registry->Counter("validation_requests_rejected_total",
+                                  "Requests refused before any work",
+                                  {"kind", "code"});
+  }
+
+  void Started(const std::string& kind) {
+    if (in_flight_) in_flight_->Add({kind}, 1);
+  }
+
+  void Rejected(const std::string& kind, const std::string& code) {
+    if (rejected_) rejected_->Add({kind, code}, 1);
+  }
+
+  void Finished(const std::string& kind, const std::optional<Problem>& problem,
+                absl::Duration latency) {
+    if (!validations_) return;
+    const std::string result = problem ? "invalid" : "valid";
+    validations_->Add(
+        {kind, result,
+         problem ? std::string(ProblemTypeName(problem->type)) : ""},
+        1);
+    latency_->Observe({kind, result}, absl::ToDoubleSeconds(latency));
+    in_flight_->Add({kind}, -1);
+  }
+
+ private:
+  common::MetricFamily* validations_ = nullptr;
+  common::MetricFamily* latency_ = nullptr;
+  common::MetricFamily* in_flight_ = nullptr;
+  common::MetricFamily* rejected_ = nullptr;
+};
+
+namespace {
+
+// The caller's deadline less the return overhead; a default when none.
+absl::Time EffectiveDeadline(const grpc::CallbackServerContext& ctx,
+                             const ServiceConfig& config) {
+  const absl::Time now = absl::Now();
+  const auto raw = ctx.deadline();
+  if (raw == std::chrono::system_clock::time_point::max()) {
+    return now + config.default_timeout;
+  }
+  absl::Time deadline = absl::FromChrono(raw) - config.return_overhead;
+  return std::min(deadline, now + config.default_timeout);
+}
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
+}
+
+void AuditLog(std::string_view msg, std::string_view kind,
+              const ServiceConfig& config, const std::string& identifier,
+              std::string_view method, int64_t authz_id, int64_t account_id,
+              const std::optional<Problem>& problem, int attempts,
+              const std::vector<std::string>& resolvers, bool authenticated,
+              absl::Duration latency) {
+  common::JsonFields f;
+  f.Str("kind", kind)
+      .Str("identifier", identifier)
+      .Str("method", method)
+      .Int("authzID", authz_id)
+      .Int("accountID", account_id)
+      .Str("perspective", config.perspective)
+      .Str("rir", config.rir)
+      .Str("result", problem ? "invalid" : "valid")
+      .Int("attempts", attempts)
+      .Strs("resolvers", resolvers)
+      .Bool("authenticatedData", authenticated)
+      .Num("latencyMs", absl::ToDoubleMilliseconds(latency));
+  if (problem) {
+    common::JsonFields p;
+    p.Str("type", ProblemTypeName(problem->type))
+        .Str("detail", problem->detail)
+        .Bool("transient", problem->transient)
+        .Int("attempts", problem->attempts);
+    if (!problem->dns_outcome.empty()) {
+      p.Str("dnsOutcome", problem->dns_outcome)
+          .Str("queryName", problem->query_name)
+          .Str("queryType", problem->query_type)
+          .Str("resolver", problem->resolver);
+    }
+    if (!problem->failed_perspectives.empty()) {
+      p.Strs("failedPerspectives", problem->failed_perspectives);
+    }
+    f.Raw("problem", absl::StrCat("{", p.body(), "}"));
+  }
+  common::Log("audit", msg, f);
+}
+
+}  // namespace
+
+VaService::VaService(ServiceDeps deps)
+    : deps_(std::move(deps)),
+      metrics_(std::make_unique<ValidationMetrics>(deps_.metrics)) {}
+VaService::~VaService() = default;
+
+grpc::ServerUnaryReactor* VaService::DoDCV(
+    grpc::CallbackServerContext* ctx, const ::va::PerformValidationRequest* req,
+    ::va::ValidationResult* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = ValidateDcvRequest(*req); !s.ok()) {
+    metrics_->Rejected("dcv", "invalid_argument");
+    reactor->Finish(ToGrpc(s));
+    return reactor;
+  }
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
+  if (deadline - start < deps_.config.min_work_time) {
+    metrics_->Rejected("dcv", "deadline_exceeded");
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::DEADLINE_EXCEEDED,
+        absl::StrCat("not enough time left on clock: ",
+                     absl::FormatDuration(deadline - start))));
+    return reactor;
+  }
+  metrics_->Started("dcv");
+  resp->set_perspective(deps_.config.perspective);
+  resp->set_rir(deps_.config.rir);
+
+  // Runs on a resolver (or remote-call) thread once the outcome is known.
+  auto finish = [this, reactor, req, resp, start](
+                    std::optional<Problem> problem, const Dns01Result& local) {
+    if (problem) {
+      ToProto(*problem, resp->mutable_problem());
+      resp->clear_records();
+    }
+    const absl::Duration latency = absl::Now() - start;
+    metrics_->Finished("dcv", problem, latency);
+    AuditLog("Validation result", "dcv", deps_.config,
+             req->identifier().value(), req->challenge().type(),
+             req->authz().id(), req->authz().regid(), problem, local.attempts,
+             local.resolver.empty() ? std::vector<std::string>{}
+                                    : std::vector<std::string>{local.resolver},
+             local.authenticated_data, latency);
+    reactor->Finish(grpc::Status::OK);
+  };
+
+  CheckDns01(
+      *deps_.resolver, req->identifier().value(),
+      req->expectedkeyauthorization(), deadline,
+      [this, req, resp, deadline, finish](Dns01Result local) mutable {
+        if (local.problem) {
+          finish(std::move(local.problem), local);
+          return;
+        }
+        core::ValidationRecord* record = resp->add_records();
+        record->set_hostname(local.hostname);
+        if (!local.resolver.empty()) record->add_resolveraddrs(local.resolver);
+        record->set_authenticateddata(local.authenticated_data);
+        record->set_attempts(local.attempts);
+        if (deps_.corroborator == nullptr) {
+          finish(std::nullopt, local);
+          return;
+        }
+        deps_.corroborator->CorroborateDcv(
+            *req, deadline,
+            [finish, local](std::optional<Problem> remote) mutable {
+              finish(std::move(remote), local);
+            });
+      });
+  return reactor;
+}
+
+CaaService::CaaService(ServiceDeps deps)
+    : deps_(std::move(deps)),
+      metrics_(std::make_unique<ValidationMetrics>(deps_.metrics)) {}
+CaaService::~CaaService() = default;
+
+grpc::ServerUnaryReactor* CaaService::DoCAA(
+    grpc::CallbackServerContext* ctx, const ::va::IsCAAValidRequest* req,
+    ::va::IsCAAValidResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = ValidateCaaRequest(*req); !s.ok()) {
+    metrics_->Rejected("caa", "invalid_argument");
+    reactor->Finish(ToGrpc(s));
+    return reactor;
+  }
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
+  if (deadline - start < deps_.config.min_work_time) {
+    metrics_->Rejected("caa", "deadline_exceeded");
+    reactor->Finish(grpc::Status(
+        grpc::StatusCode::DEADLINE_EXCEEDED,
+        absl::StrCat("not enough time left on clock: ",
+                     absl::FormatDuration(deadline - start))));
+    return reactor;
+  }
+  metrics_->Started("caa");
+  resp->set_perspective(deps_.config.perspective);
+  resp->set_rir(deps_.config.rir);
+
+  auto finish = [this, reactor, req, resp, start](
+                    std::optional<Problem> problem, const CaaResult& local) {
+    if (problem) ToProto(*problem, resp->mutable_problem());
+    const absl::Duration latency = absl::Now() - start;
+    metrics_->Finished("caa", problem, latency);
+    AuditLog("CAA check result", "caa", deps_.config,
+             req->identifier().value(), req->validationmethod(),
+             req->authzid(), req->accounturiid(), problem, local.attempts,
+             local.resolvers, local.authenticated_data, latency);
+    reactor->Finish(grpc::Status::OK);
+  };
+
+  CaaRequest caa_request{req->identifier().value(), req->validationmethod(),
+                         req->accounturiid()};
+  CheckCaa(*deps_.resolver, deps_.config.caa, std::move(caa_request), deadline,
+           [this, req, deadline, finish](CaaResult local) mutable {
+             if (local.problem || deps_.corroborator == nullptr) {
+               finish(std::move(local.problem), local);
+               return;
+             }
+             deps_.corroborator->CorroborateCaa(
+                 *req, deadline,
+                 [finish, local](std::optional<Problem> remote) mutable {
+                   finish(std::move(remote), local);
+                 });
+           });
+  return reactor;
+}
+
+}  // namespace va

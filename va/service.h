@@ -1,0 +1,70 @@
+// The gRPC face of the VA: va.VA/DoDCV and va.CAA/DoCAA on the callback API.
+// Handlers validate the request, start the asynchronous check and return at
+// once; the DNS side finishes the reactor (a blocking handler would stall
+// every other call, see toolchain.md §6).
+#ifndef VA_SERVICE_H_
+#define VA_SERVICE_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/metrics.h"
+#include "proto/va.grpc.pb.h"
+#include "va/caa.h"
+#include "va/corroborator.h"
+#include "va/dns/resolver.h"
+
+namespace va {
+
+struct ServiceConfig {
+  std::string perspective = "Primary";
+  std::string rir;
+  CaaConfig caa;
+  // Used when the caller sets no deadline: a validation never runs unbounded.
+  absl::Duration default_timeout = absl::Seconds(30);
+  // Kept back from the caller's deadline so the answer can travel back in time.
+  absl::Duration return_overhead = absl::Milliseconds(20);
+  // Below this much time left nothing useful can be done: DEADLINE_EXCEEDED.
+  absl::Duration min_work_time = absl::Milliseconds(50);
+};
+
+// State shared by both services. Not owned: resolver, corroborator (may be
+// null: no remote perspectives), metrics.
+struct ServiceDeps {
+  dns::Resolver* resolver = nullptr;
+  Corroborator* corroborator = nullptr;
+  common::MetricsRegistry* metrics = nullptr;
+  ServiceConfig config;
+};
+
+class ValidationMetrics;
+
+class VaService final : public ::va::VA::CallbackService {
+ public:
+  explicit VaService(ServiceDeps deps);
+  ~VaService() override;
+  grpc::ServerUnaryReactor* DoDCV(grpc::CallbackServerContext* ctx,
+                                  const ::va::PerformValidationRequest* req,
+                                  ::va::ValidationResult* resp) override;
+
+ private:
+  ServiceDeps deps_;
+  std::unique_ptr<ValidationMetrics> metrics_;
+};
+
+class CaaService final : public ::va::CAA::CallbackService {
+ public:
+  explicit CaaService(ServiceDeps deps);
+  ~CaaService() override;
+  grpc::ServerUnaryReactor* DoCAA(grpc::CallbackServerContext* ctx,
+                                  const ::va::IsCAAValidRequest* req,
+                                  ::va::IsCAAValidResponse* resp) override;
+
+ private:
+  ServiceDeps deps_;
+  std::unique_ptr<ValidationMetrics> metrics_;
+};
+
+}  // namespace va
+
+#endif  // VA_SERVICE_H_
