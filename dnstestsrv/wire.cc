@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -17,17 +18,20 @@ constexpr size_t kMaxLabelLength = 63;
 constexpr int kMaxPointerHops = 128;
 constexpr uint16_t kOurUdpPayloadSize = 1232;  // DNS flag day 2020
 
-absl::Status Malformed(std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("malformed DNS message: ", what));
+absl::Status Malformed(absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed DNS message: ", what));
 }
 
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint16_t Get16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 uint32_t Get32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
          static_cast<uint32_t>(p[2]) << 8 | p[3];
 }
 
-void AppendLabelText(std::string_view label, std::string* out) {
+void AppendLabelText(absl::string_view label, std::string* out) {
   for (unsigned char c : label) {
     if (c == '.' || c == '\\') {
       out->push_back('\\');
@@ -44,7 +48,7 @@ void AppendLabelText(std::string_view label, std::string* out) {
 }
 
 // Splits a presentation-form name into wire labels, decoding escapes.
-absl::Status NameToLabels(std::string_view name,
+absl::Status NameToLabels(absl::string_view name,
                           std::vector<std::string>* labels) {
   labels->clear();
   if (name == "." || name.empty()) return absl::OkStatus();
@@ -108,8 +112,9 @@ absl::Status NameToLabels(std::string_view name,
   return absl::OkStatus();
 }
 
-// Builds a message with name compression. Suffix keys are lower-cased wire
-// encodings so that compression is case-insensitive, as RFC 1035 allows.
+// Builds a message with name compression. Suffixes match case-sensitively,
+// so every name keeps the spelling it was given (a CNAME target is not
+// re-cased to match the question).
 class Writer {
  public:
   explicit Writer(size_t reserve) { buf_.reserve(reserve); }
@@ -123,7 +128,9 @@ class Writer {
     U16(static_cast<uint16_t>(v >> 16));
     U16(static_cast<uint16_t>(v));
   }
-  void Bytes(std::string_view b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
+  void Bytes(absl::string_view b) {
+    buf_.insert(buf_.end(), b.begin(), b.end());
+  }
   void Set16(size_t at, uint16_t v) {
     buf_[at] = static_cast<uint8_t>(v >> 8);
     buf_[at + 1] = static_cast<uint8_t>(v);
@@ -132,7 +139,7 @@ class Writer {
   std::vector<uint8_t> Take() { return std::move(buf_); }
 
   // Invalid names (which the store never holds) are written as the root.
-  void Name(std::string_view name) {
+  void Name(absl::string_view name) {
     if (!NameToLabels(name, &labels_).ok()) labels_.clear();
     for (size_t i = 0; i < labels_.size(); ++i) {
       std::string key = SuffixKey(i);
@@ -142,7 +149,8 @@ class Writer {
           return;
         }
       }
-      if (buf_.size() < 0x4000) suffixes_.emplace_back(std::move(key), buf_.size());
+      if (buf_.size() < 0x4000)
+        suffixes_.emplace_back(std::move(key), buf_.size());
       U8(static_cast<uint8_t>(labels_[i].size()));
       Bytes(labels_[i]);
     }
@@ -154,7 +162,7 @@ class Writer {
     std::string key;
     for (size_t i = from; i < labels_.size(); ++i) {
       key.push_back(static_cast<char>(labels_[i].size()));
-      key.append(absl::AsciiStrToLower(labels_[i]));
+      key.append(labels_[i]);
     }
     return key;
   }
@@ -177,8 +185,9 @@ void WriteRecord(Writer& w, const ResourceRecord& rr) {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, ARecord> ||
                       std::is_same_v<T, AaaaRecord>) {
-          w.Bytes(std::string_view(reinterpret_cast<const char*>(d.address.data()),
-                                   d.address.size()));
+          w.Bytes(
+              absl::string_view(reinterpret_cast<const char*>(d.address.data()),
+                                d.address.size()));
         } else if constexpr (std::is_same_v<T, CnameRecord>) {
           w.Name(d.target);
         } else if constexpr (std::is_same_v<T, TxtRecord>) {
@@ -188,7 +197,7 @@ void WriteRecord(Writer& w, const ResourceRecord& rr) {
             do {  // an empty string is one empty character-string
               size_t n = std::min<size_t>(255, s.size() - pos);
               w.U8(static_cast<uint8_t>(n));
-              w.Bytes(std::string_view(s).substr(pos, n));
+              w.Bytes(absl::string_view(s).substr(pos, n));
               pos += n;
             } while (pos < s.size());
           }
@@ -311,7 +320,8 @@ absl::StatusOr<RecordData> DecodeRdata(const uint8_t* data, size_t size,
     }
     case kTypeCNAME: {
       size_t name_end;
-      absl::StatusOr<std::string> t = ReadName(data, size, rr.rdata_offset, &name_end);
+      absl::StatusOr<std::string> t =
+          ReadName(data, size, rr.rdata_offset, &name_end);
       if (!t.ok()) return t.status();
       if (name_end != end) return Malformed("CNAME RDATA length mismatch");
       return CnameRecord{*std::move(t)};
@@ -334,7 +344,8 @@ absl::StatusOr<RecordData> DecodeRdata(const uint8_t* data, size_t size,
       size_t tag_len = p[1];
       if (n - 2 < tag_len) return Malformed("CAA tag overruns RDATA");
       c.tag.assign(reinterpret_cast<const char*>(p + 2), tag_len);
-      c.value.assign(reinterpret_cast<const char*>(p + 2 + tag_len), n - 2 - tag_len);
+      c.value.assign(reinterpret_cast<const char*>(p + 2 + tag_len),
+                     n - 2 - tag_len);
       return c;
     }
     case kTypeSOA: {
@@ -344,7 +355,8 @@ absl::StatusOr<RecordData> DecodeRdata(const uint8_t* data, size_t size,
       if (!m.ok()) return m.status();
       absl::StatusOr<std::string> r = ReadName(data, size, at, &at);
       if (!r.ok()) return r.status();
-      if (end < at || end - at != 20) return Malformed("SOA RDATA length mismatch");
+      if (end < at || end - at != 20)
+        return Malformed("SOA RDATA length mismatch");
       s.mname = *std::move(m);
       s.rname = *std::move(r);
       s.serial = Get32(data + at);
@@ -363,35 +375,46 @@ absl::StatusOr<RecordData> DecodeRdata(const uint8_t* data, size_t size,
 
 std::string RRTypeToString(uint16_t type) {
   switch (type) {
-    case kTypeA: return "A";
-    case kTypeNS: return "NS";
-    case kTypeCNAME: return "CNAME";
-    case kTypeSOA: return "SOA";
-    case kTypeMX: return "MX";
-    case kTypeTXT: return "TXT";
-    case kTypeAAAA: return "AAAA";
-    case kTypeOPT: return "OPT";
-    case kTypeANY: return "ANY";
-    case kTypeCAA: return "CAA";
-    default: return absl::StrCat("TYPE", type);
+    case kTypeA:
+      return "A";
+    case kTypeNS:
+      return "NS";
+    case kTypeCNAME:
+      return "CNAME";
+    case kTypeSOA:
+      return "SOA";
+    case kTypeMX:
+      return "MX";
+    case kTypeTXT:
+      return "TXT";
+    case kTypeAAAA:
+      return "AAAA";
+    case kTypeOPT:
+      return "OPT";
+    case kTypeANY:
+      return "ANY";
+    case kTypeCAA:
+      return "CAA";
+    default:
+      return absl::StrCat("TYPE", type);
   }
 }
 
-std::optional<uint16_t> RRTypeFromString(std::string_view text) {
+std::optional<uint16_t> RRTypeFromString(absl::string_view text) {
   std::string upper = absl::AsciiStrToUpper(text);
-  static constexpr uint16_t kKnown[] = {kTypeA,   kTypeNS,   kTypeCNAME,
-                                        kTypeSOA, kTypeMX,   kTypeTXT,
-                                        kTypeAAAA, kTypeOPT, kTypeANY,
-                                        kTypeCAA};
+  static constexpr uint16_t kKnown[] = {
+      kTypeA,   kTypeNS,   kTypeCNAME, kTypeSOA, kTypeMX,
+      kTypeTXT, kTypeAAAA, kTypeOPT,   kTypeANY, kTypeCAA};
   for (uint16_t t : kKnown) {
     if (RRTypeToString(t) == upper) return t;
   }
-  std::string_view digits = upper;
+  absl::string_view digits = upper;
   if (absl::StartsWith(digits, "TYPE")) digits.remove_prefix(4);
   uint32_t n;
   if (!digits.empty() && absl::SimpleAtoi(digits, &n) && n <= 0xFFFF &&
-      std::all_of(digits.begin(), digits.end(),
-                  [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+      std::all_of(digits.begin(), digits.end(), [](char c) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(c));
+      })) {
     return static_cast<uint16_t>(n);
   }
   return std::nullopt;
@@ -436,7 +459,8 @@ absl::StatusOr<std::string> ReadName(const uint8_t* data, size_t size,
       if (target >= segment_start) {
         return Malformed("compression pointer does not point backwards");
       }
-      if (++hops > kMaxPointerHops) return Malformed("too many compression pointers");
+      if (++hops > kMaxPointerHops)
+        return Malformed("too many compression pointers");
       if (!jumped) *end = pos + 2;
       jumped = true;
       pos = target;
@@ -450,10 +474,12 @@ absl::StatusOr<std::string> ReadName(const uint8_t* data, size_t size,
     }
     if (size - pos - 1 < len) return Malformed("label runs past the end");
     wire_length += len + 1;
-    if (wire_length > kMaxNameLength) return Malformed("name longer than 255 octets");
+    if (wire_length > kMaxNameLength)
+      return Malformed("name longer than 255 octets");
     if (!out.empty()) out.push_back('.');
-    AppendLabelText(std::string_view(reinterpret_cast<const char*>(data + pos + 1), len),
-                    &out);
+    AppendLabelText(
+        absl::string_view(reinterpret_cast<const char*>(data + pos + 1), len),
+        &out);
     pos += 1 + len;
   }
 }
@@ -479,7 +505,8 @@ absl::StatusOr<Query> ParseQuery(const uint8_t* data, size_t size) {
     if (!rr.ok()) return rr.status();
     bool additional = i >= size_t{header->ancount} + header->nscount;
     if (rr->type != kTypeOPT) continue;
-    if (!additional || !rr->name.empty()) return Malformed("misplaced OPT record");
+    if (!additional || !rr->name.empty())
+      return Malformed("misplaced OPT record");
     if (q.has_edns) return Malformed("more than one OPT record");
     q.has_edns = true;
     q.udp_payload_size = std::max<uint16_t>(rr->rclass, kClassicUdpSize);
@@ -489,7 +516,7 @@ absl::StatusOr<Query> ParseQuery(const uint8_t* data, size_t size) {
   return q;
 }
 
-std::string CanonicalName(std::string_view name) {
+std::string CanonicalName(absl::string_view name) {
   std::vector<std::string> labels;
   if (!NameToLabels(name, &labels).ok()) {
     // Not a valid name, so it matches nothing stored; keep it recognizable.
@@ -504,7 +531,7 @@ std::string CanonicalName(std::string_view name) {
   return out;
 }
 
-absl::Status ValidateName(std::string_view name) {
+absl::Status ValidateName(absl::string_view name) {
   std::vector<std::string> labels;
   return NameToLabels(name, &labels);
 }
@@ -535,7 +562,7 @@ std::vector<uint8_t> BuildErrorResponse(const Header& query_header,
   return w.Take();
 }
 
-std::vector<uint8_t> BuildQuery(uint16_t id, std::string_view name,
+std::vector<uint8_t> BuildQuery(uint16_t id, absl::string_view name,
                                 uint16_t qtype, bool rd,
                                 std::optional<uint16_t> edns_udp_size) {
   Header h;
@@ -574,7 +601,8 @@ absl::StatusOr<ParsedMessage> ParseMessage(const uint8_t* data, size_t size) {
     offset += 4;
   }
   const uint16_t counts[] = {header->ancount, header->nscount, header->arcount};
-  std::vector<ParsedRecord>* sections[] = {&m.answers, &m.authority, &m.additional};
+  std::vector<ParsedRecord>* sections[] = {&m.answers, &m.authority,
+                                           &m.additional};
   for (int s = 0; s < 3; ++s) {
     for (uint16_t i = 0; i < counts[s]; ++i) {
       absl::StatusOr<RawRecord> rr = ReadRecord(data, size, &offset);
@@ -584,7 +612,8 @@ absl::StatusOr<ParsedMessage> ParseMessage(const uint8_t* data, size_t size) {
       pr.type = rr->type;
       pr.rclass = rr->rclass;
       pr.ttl = rr->ttl;
-      pr.rdata.assign(data + rr->rdata_offset, data + rr->rdata_offset + rr->rdlength);
+      pr.rdata.assign(data + rr->rdata_offset,
+                      data + rr->rdata_offset + rr->rdlength);
       absl::StatusOr<RecordData> decoded = DecodeRdata(data, size, *rr);
       if (decoded.ok()) {
         pr.data = *std::move(decoded);

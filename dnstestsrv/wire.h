@@ -10,11 +10,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace dnstestsrv {
 
@@ -49,7 +49,7 @@ constexpr size_t kClassicUdpSize = 512;
 std::string RRTypeToString(uint16_t type);
 // Inverse of RRTypeToString, case-insensitive; accepts "TYPE<n>" and plain
 // numbers. nullopt for unknown mnemonics.
-std::optional<uint16_t> RRTypeFromString(std::string_view text);
+std::optional<uint16_t> RRTypeFromString(absl::string_view text);
 
 // The fixed 12-byte header, readable even when the rest is garbage (so the
 // server can answer FORMERR with the right id).
@@ -101,12 +101,12 @@ absl::StatusOr<std::string> ReadName(const uint8_t* data, size_t size,
 
 // The store's key form: lower-case, no trailing dot, escapes as in
 // Query::qname (so AsciiStrToLower(query.qname) is already canonical).
-std::string CanonicalName(std::string_view name);
+std::string CanonicalName(absl::string_view name);
 
 // OK when `name` (presentation form, "\DDD" and "\X" escapes allowed, one
 // optional trailing dot) has no empty label, no label over 63 octets and at
 // most 255 octets on the wire.
-absl::Status ValidateName(std::string_view name);
+absl::Status ValidateName(absl::string_view name);
 
 // Record data, one struct per supported type.
 struct ARecord {
@@ -170,7 +170,7 @@ std::vector<uint8_t> BuildErrorResponse(const Header& query_header,
                                         uint8_t rcode);
 
 // A query message, for tests and tools.
-std::vector<uint8_t> BuildQuery(uint16_t id, std::string_view name,
+std::vector<uint8_t> BuildQuery(uint16_t id, absl::string_view name,
                                 uint16_t qtype, bool rd = true,
                                 std::optional<uint16_t> edns_udp_size = {});
 

@@ -1,5 +1,7 @@
 #include "ra/authz_state.h"
 
+#include <string>
+
 #include "absl/strings/str_cat.h"
 
 namespace ra {
@@ -44,8 +46,9 @@ absl::StatusOr<AuthzState> NextState(AuthzState from, AuthzEvent event) {
     }
   }
   return absl::FailedPreconditionError(
-      absl::StrCat("cannot ", EventName(event), ": authorization is ",
-                   Name(from.authz), " with challenge ", Name(from.challenge)));
+      absl::StrCat("cannot ", std::string(EventName(event)),
+                   ": authorization is ", std::string(Name(from.authz)),
+                   " with challenge ", std::string(Name(from.challenge))));
 }
 
 bool IsFinal(AuthzState state) {
@@ -62,8 +65,9 @@ AuthzStatus DisplayedStatus(AuthzState state, absl::Time expires,
 absl::Status CheckCanBeginValidation(AuthzState state, absl::Time expires,
                                      absl::Time now) {
   if (state.authz != AuthzStatus::kPending) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "authorization must be pending; it is ", Name(state.authz)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("authorization must be pending; it is ",
+                     std::string(Name(state.authz))));
   }
   if (state.challenge == ChallengeStatus::kPending && now >= expires) {
     return absl::FailedPreconditionError("expired authorization");

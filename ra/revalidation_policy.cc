@@ -36,9 +36,9 @@ RevalidationDecision DecideRevalidation(const RevalidationPolicy& policy,
   const absl::Duration delay = base * (1.0 - jitter * r);
   const absl::Time next = outcome.now + delay;
   if (next > outcome.first_attempt_at + policy.window) {
-    decision.reason = absl::StrCat("the next attempt would start after the ",
-                                   absl::FormatDuration(policy.window),
-                                   " retry window");
+    decision.reason =
+        absl::StrCat("the next attempt would start after the ",
+                     absl::FormatDuration(policy.window), " retry window");
     return decision;
   }
   decision.retry = true;

@@ -5,7 +5,6 @@
 #include <array>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace ra {
@@ -22,7 +21,7 @@ absl::StatusOr<std::string> NewChallengeToken() {
     return absl::InternalError("RAND_bytes failed");
   }
   // absl's web-safe escape is base64url without padding.
-  return absl::WebSafeBase64Escape(std::string_view(
+  return absl::WebSafeBase64Escape(absl::string_view(
       reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
@@ -41,20 +40,21 @@ absl::StatusOr<std::string> KeyAuthorizationFromThumbprint(
     std::string_view field) {
   if (thumbprint.size() != kSha256Base64UrlChars || !IsBase64Url(thumbprint)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field,
+        absl::StrCat(std::string(field),
                      ": must be the base64url (no padding) SHA-256 JWK "
                      "thumbprint, 43 characters"));
   }
-  return absl::StrCat(token, ".", thumbprint);
+  return absl::StrCat(std::string(token), ".", std::string(thumbprint));
 }
 
 absl::Status CheckKeyAuthorization(std::string_view token,
                                    std::string_view key_authorization,
                                    std::string_view field) {
-  const std::string prefix = absl::StrCat(token, ".");
-  if (!absl::StartsWith(key_authorization, prefix)) {
+  const std::string prefix = absl::StrCat(std::string(token), ".");
+  if (key_authorization.substr(0, prefix.size()) != prefix) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, ": must start with the challenge token followed by \".\""));
+        std::string(field),
+        ": must start with the challenge token followed by \".\""));
   }
   return KeyAuthorizationFromThumbprint(
              token, key_authorization.substr(prefix.size()), field)

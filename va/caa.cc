@@ -2,18 +2,17 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "va/caa_params.h"
 
 namespace va {
@@ -86,9 +85,8 @@ bool IsFailure(const dns::LookupResult& result) {
   return !result.ok();
 }
 
-CaaResult Decide(const std::vector<dns::LookupResult>& results,
-                 bool wildcard, const CaaConfig& config,
-                 const CaaRequest& request) {
+CaaResult Decide(const std::vector<dns::LookupResult>& results, bool wildcard,
+                 const CaaConfig& config, const CaaRequest& request) {
   CaaResult out;
   // Every lookup was sent, so every try counts and every resolver was asked.
   for (const dns::LookupResult& result : results) {
@@ -129,9 +127,8 @@ CaaResult Decide(const std::vector<dns::LookupResult>& results,
 // Joins the parallel lookups; the last callback to arrive decides.
 class CaaLookupJoin {
  public:
-  CaaLookupJoin(std::vector<std::string> names, bool wildcard,
-                CaaConfig config, CaaRequest request,
-                absl::AnyInvocable<void(CaaResult) &&> done)
+  CaaLookupJoin(std::vector<std::string> names, bool wildcard, CaaConfig config,
+                CaaRequest request, absl::AnyInvocable<void(CaaResult) &&> done)
       : names_(std::move(names)),
         wildcard_(wildcard),
         config_(std::move(config)),
@@ -149,7 +146,7 @@ class CaaLookupJoin {
     result.type = dns::RRType::kCAA;
     std::vector<dns::LookupResult> complete;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       // A resolver that calls back twice must not finish the join early.
       if (results_[index].has_value() || pending_ == 0) return;
       results_[index] = std::move(result);
@@ -169,9 +166,11 @@ class CaaLookupJoin {
   const CaaRequest request_;
   absl::AnyInvocable<void(CaaResult) &&> done_;  // used by the last caller
 
-  absl::Mutex mu_;
-  std::vector<std::optional<dns::LookupResult>> results_ ABSL_GUARDED_BY(mu_);
-  size_t pending_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: Debian's libabsl is not built with
+  // ThreadSanitizer annotations, so TSAN could not check this join.
+  std::mutex mu_;
+  std::vector<std::optional<dns::LookupResult>> results_;  // guarded by mu_
+  size_t pending_;                                         // guarded by mu_
 };
 
 }  // namespace

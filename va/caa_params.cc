@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -11,6 +12,9 @@
 
 namespace va {
 namespace {
+
+// Debian's absl has its own string_view type (not std::string_view).
+absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 
@@ -22,7 +26,7 @@ bool IsValueChar(char c) {
 // issuer-domain-name = label *("." label)
 // label = (ALPHA / DIGIT) *( *("-") (ALPHA / DIGIT))
 bool IsIssuerDomainName(std::string_view name) {
-  for (std::string_view label : absl::StrSplit(name, '.')) {
+  for (absl::string_view label : absl::StrSplit(Av(name), '.')) {
     if (label.empty()) return false;
     if (!absl::ascii_isalnum(label.front()) ||
         !absl::ascii_isalnum(label.back())) {
@@ -63,7 +67,7 @@ class Scanner {
 absl::Status Malformed(std::string_view what, std::string_view text) {
   return absl::InvalidArgumentError(
       absl::StrFormat("malformed CAA issue value: %s: \"%s\"", what,
-                      absl::CHexEscape(text)));
+                      absl::CHexEscape(Av(text))));
 }
 
 // The values of every parameter named `tag`. Parameter tags are compared
@@ -73,7 +77,7 @@ std::vector<std::string_view> ParamValues(const CaaIssueValue& value,
                                           std::string_view tag) {
   std::vector<std::string_view> out;
   for (const auto& [t, v] : value.params) {
-    if (absl::EqualsIgnoreCase(t, tag)) out.push_back(v);
+    if (absl::EqualsIgnoreCase(t, Av(tag))) out.push_back(v);
   }
   return out;
 }
@@ -152,12 +156,12 @@ bool CaaValidationMethodMatches(const CaaIssueValue& value,
   if (lists.empty()) return true;
   if (lists.size() > 1) return false;
   bool found = false;
-  for (std::string_view item : absl::StrSplit(lists.front(), ',')) {
+  for (absl::string_view item : absl::StrSplit(Av(lists.front()), ',')) {
     if (item.empty()) return false;
     for (char c : item) {
       if (!absl::ascii_isalnum(c) && c != '-') return false;
     }
-    if (item == method) found = true;
+    if (item == Av(method)) found = true;
   }
   return found;
 }

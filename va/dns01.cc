@@ -7,13 +7,12 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace va {
 namespace {
 
-constexpr std::string_view kChallengePrefix = "_acme-challenge.";
+constexpr absl::string_view kChallengePrefix = "_acme-challenge.";
 // Boulder quotes at most this much of a wrong TXT value.
 constexpr size_t kMaxQuotedTxt = 100;
 
@@ -39,8 +38,8 @@ Dns01Result Evaluate(const std::string& hostname, const std::string& query_name,
     return result;
   }
   if (lookup.txt.empty()) {
-    result.problem =
-        UnauthorizedProblem(absl::StrCat("No TXT record found at ", query_name));
+    result.problem = UnauthorizedProblem(
+        absl::StrCat("No TXT record found at ", query_name));
     return result;
   }
   for (const std::string& value : lookup.txt) {
@@ -72,14 +71,14 @@ std::string Dns01Digest(std::string_view key_authorization) {
     return "";
   }
   return absl::WebSafeBase64Escape(
-      std::string_view(reinterpret_cast<const char*>(md), md_len));
+      absl::string_view(reinterpret_cast<const char*>(md), md_len));
 }
 
 void CheckDns01(dns::Resolver& resolver, std::string identifier,
                 std::string key_authorization, absl::Time deadline,
                 absl::AnyInvocable<void(Dns01Result) &&> done) {
   std::string hostname = std::move(identifier);
-  if (absl::StartsWith(hostname, "*.")) hostname.erase(0, 2);
+  if (hostname.starts_with("*.")) hostname.erase(0, 2);
   std::string digest = Dns01Digest(key_authorization);
   std::string query_name = absl::StrCat(kChallengePrefix, hostname);
   resolver.Lookup(

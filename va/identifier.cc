@@ -5,24 +5,40 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 
 namespace va {
 namespace {
+
+// Debian's absl has its own string_view type (not std::string_view).
+absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
+
+std::vector<std::string_view> SplitLabels(std::string_view name) {
+  std::vector<std::string_view> labels;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = name.find('.', start);
+    if (dot == std::string_view::npos) {
+      labels.push_back(name.substr(start));
+      return labels;
+    }
+    labels.push_back(name.substr(start, dot - start));
+    start = dot + 1;
+  }
+}
 
 constexpr size_t kMaxNameOctets = 253;
 constexpr size_t kMaxLabelOctets = 63;
 
 // RFC 3492 §6.2 decoding, used only to tell whether an "xn--" label is a
-// plausible A-label: it must decode, and to at least one non-ASCII code
-// point (otherwise it is a fake A-label that would never round-trip). Full
-// IDNA2008 checks (NFC, contextual rules) are out of scope.
+// plausible A-label: it must decode, to at least one non-ASCII code point
+// (otherwise it is a fake A-label that would never round-trip) and to no C1
+// control. Full IDNA2008 checks (NFC, code point classes, contextual rules)
+// are out of scope.
 bool IsPlausiblePunycode(std::string_view encoded) {
-  constexpr uint32_t kBase = 36, kTMin = 1, kTMax = 26, kSkew = 38,
-                     kDamp = 700, kInitialBias = 72, kInitialN = 128,
+  constexpr uint32_t kBase = 36, kTMin = 1, kTMax = 26, kSkew = 38, kDamp = 700,
+                     kInitialBias = 72, kInitialN = 128,
                      kMaxCodePoint = 0x10FFFF;
   if (encoded.empty()) return false;
   std::vector<uint32_t> output;
@@ -83,10 +99,14 @@ bool IsPlausiblePunycode(std::string_view encoded) {
                   static_cast<uint32_t>(n));
     ++i;
   }
+  bool any_non_ascii = false;
   for (uint32_t cp : output) {
-    if (cp >= 0x80) return true;
+    // C1 controls are never valid in an IDN (and are what garbage like
+    // "xn--a" decodes to).
+    if (cp >= 0x80 && cp <= 0x9F) return false;
+    any_non_ascii = any_non_ascii || cp >= 0x80;
   }
-  return false;
+  return any_non_ascii;
 }
 
 // Checks one label that is not the wildcard; `reason` explains a failure.
@@ -126,11 +146,13 @@ bool CheckLabel(std::string_view label, std::string* reason) {
     *reason = absl::StrFormat("label \"%s\" starts or ends with '-'", label);
     return false;
   }
-  // "??--" is reserved for IDNA (RFC 5890 §2.3.1); only "xn--" is in use.
+  // "ab--" (any two characters, then "--") is reserved for IDNA (RFC 5890
+  // §2.3.1); only "xn--" is in use.
   if (label.size() >= 4 && label.substr(2, 2) == "--") {
-    if (!absl::StartsWith(label, "xn--")) {
+    if (!label.starts_with("xn--")) {
       *reason = absl::StrFormat(
-          "label \"%s\" has the reserved form \"??--\" but is not an A-label",
+          "label \"%s\" has the reserved form \"\?\?--\" but is not an "
+          "A-label",
           label);
       return false;
     }
@@ -143,7 +165,7 @@ bool CheckLabel(std::string_view label, std::string* reason) {
 }
 
 absl::Status Invalid(std::string_view field, std::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+  return absl::InvalidArgumentError(absl::StrCat(Av(field), ": ", Av(reason)));
 }
 
 }  // namespace
@@ -159,24 +181,23 @@ absl::Status ValidateDnsName(std::string_view name, bool allow_wildcard,
     return Invalid(field, "name ends with '.' (give it without the root)");
   }
   std::string_view rest = name;
-  if (absl::StartsWith(rest, "*.")) {
+  if (rest.starts_with("*.")) {
     if (!allow_wildcard) return Invalid(field, "wildcard not allowed here");
     rest.remove_prefix(2);
   }
-  const std::vector<std::string_view> labels = absl::StrSplit(rest, '.');
+  const std::vector<std::string_view> labels = SplitLabels(rest);
   for (std::string_view label : labels) {
     if (label.find('*') != std::string_view::npos) {
-      return Invalid(field,
-                     allow_wildcard
-                         ? "'*' is only allowed as the whole first label"
-                         : "wildcard not allowed here");
+      return Invalid(field, allow_wildcard
+                                ? "'*' is only allowed as the whole first label"
+                                : "wildcard not allowed here");
     }
     std::string reason;
     if (!CheckLabel(label, &reason)) return Invalid(field, reason);
   }
   if (labels.size() < 2) {
-    return Invalid(field, absl::StrFormat("\"%s\" has fewer than two labels",
-                                          rest));
+    return Invalid(field,
+                   absl::StrFormat("\"%s\" has fewer than two labels", rest));
   }
   // An all-numeric last label means this is (part of) an IP address; no TLD
   // is numeric.

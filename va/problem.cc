@@ -9,6 +9,9 @@
 namespace va {
 namespace {
 
+// Debian's absl has its own string_view type (not std::string_view).
+absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
+
 // Boulder's wording for each way a lookup can fail (bdns/problem.go). The
 // deadline case says "timed out" because that is what the user sees when the
 // RPC deadline cuts a slow query short.
@@ -74,9 +77,7 @@ int RetryAfterSeconds(dns::Outcome outcome) {
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid
 // (overlong forms, surrogates and code points above U+10FFFF are invalid).
 size_t ValidUtf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) {
-    return static_cast<unsigned char>(s[k]);
-  };
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char b0 = byte(i);
   if (b0 < 0x80) return 1;
   size_t len;
@@ -156,9 +157,9 @@ int HttpStatus(ProblemType type) {
 }
 
 std::string DnsErrorText(const dns::LookupResult& result) {
-  return absl::StrCat("DNS problem: ", OutcomeDetail(result.outcome),
-                      " looking up ", dns::RRTypeName(result.type), " for ",
-                      result.name, OutcomeHint(result.outcome));
+  return absl::StrCat("DNS problem: ", Av(OutcomeDetail(result.outcome)),
+                      " looking up ", Av(dns::RRTypeName(result.type)), " for ",
+                      result.name, Av(OutcomeHint(result.outcome)));
 }
 
 Problem DnsProblem(const dns::LookupResult& result) {
@@ -198,7 +199,7 @@ Problem ServerInternalProblem(std::string detail, bool transient) {
 }
 
 Problem WithDetailPrefix(Problem problem, std::string_view prefix) {
-  problem.detail = absl::StrCat(prefix, problem.detail);
+  problem.detail = absl::StrCat(Av(prefix), problem.detail);
   return problem;
 }
 

@@ -1,6 +1,7 @@
 #include "va/request_validation.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "va/identifier.h"
 
@@ -19,7 +20,7 @@ bool IsBase64Url(std::string_view s) {
   return true;
 }
 
-absl::Status Invalid(std::string_view field, std::string_view why) {
+absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 

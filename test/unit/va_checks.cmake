@@ -2,6 +2,6 @@
 # They run against test/unit/fake_resolver.h, never the network.
 va_unit_test(problem_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/problem_test.cc LIBS va_checks)
 va_unit_test(identifier_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/identifier_test.cc LIBS va_checks)
-va_unit_test(dns01_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/dns01_test.cc LIBS va_checks absl::synchronization)
+va_unit_test(dns01_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/dns01_test.cc LIBS va_checks)
 va_unit_test(caa_params_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/caa_params_test.cc LIBS va_checks)
-va_unit_test(caa_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/caa_test.cc LIBS va_checks absl::synchronization Threads::Threads)
+va_unit_test(caa_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/caa_test.cc LIBS va_checks Threads::Threads)

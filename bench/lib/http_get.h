@@ -1,0 +1,22 @@
+// A minimal HTTP/1.0 GET for scraping /metrics on a loopback address,
+// without pulling an HTTP client library into the benchmark.
+#ifndef BENCH_LIB_HTTP_GET_H_
+#define BENCH_LIB_HTTP_GET_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace bench {
+
+// `host_port` is numeric: "127.0.0.1:9100" or "[::1]:9100". Returns the body
+// of a 200 response.
+absl::StatusOr<std::string> HttpGet(absl::string_view host_port,
+                                    absl::string_view path,
+                                    absl::Duration timeout);
+
+}  // namespace bench
+
+#endif  // BENCH_LIB_HTTP_GET_H_

@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# Benchmarks the VA end to end on this machine (everything on 127.0.0.1):
+#   1. builds va, dnstestsrv and vabench (Release) unless --build-dir is given;
+#   2. generates one namespace (tens of thousands of names) and loads it into
+#      dnstestsrv (--history=false) and NSD;
+#   3. measures each DNS server's ceiling with dnsperf, using the query mix
+#      the VA sends (TXT _acme-challenge.*, CAA for every suffix);
+#   4. runs vabench against a VA pointed at each server, modes dcv/caa/both at
+#      several concurrencies, then at half the peak rate (tail latency);
+#   5. an outage run (every name under a TLD dropped) and a lossy run (one
+#      query in three dropped) against dnstestsrv instances with faults;
+#   6. writes a Markdown report (bench/results-<date>.md, and stdout).
+# --smoke does all of that with tiny sizes in a few seconds, checks the
+# results, and writes nothing into the source tree (CI runs it via ctest).
+#
+# Usage: bench/run.sh [--smoke] [--build-dir DIR] [--out FILE] [--no-nsd]
+#                     [--keep] [--concurrency "16 64 256 1024"] [--n N]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SMOKE=0
+BUILD_DIR=""
+OUT=""
+USE_NSD=1
+KEEP=0
+CONCURRENCY=""
+N=""
+while (($#)); do
+  case "$1" in
+    --smoke) SMOKE=1 ;;
+    --build-dir) BUILD_DIR=$2; shift ;;
+    --build-dir=*) BUILD_DIR=${1#*=} ;;
+    --out) OUT=$2; shift ;;
+    --out=*) OUT=${1#*=} ;;
+    --no-nsd) USE_NSD=0 ;;
+    --keep) KEEP=1 ;;
+    --concurrency) CONCURRENCY=$2; shift ;;
+    --n) N=$2; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+
+# Sizes. The full run's namespace is 200 zones x 250 names = 50,000 names.
+if ((SMOKE)); then
+  ZONES=5; PER_ZONE=20; CONCURRENCY=${CONCURRENCY:-"16"}; N=${N:-200}
+  DNSPERF_SECONDS=1; RUN_SECONDS=20; MODES="dcv caa both"
+  OUTAGE_ZONES=5; OUTAGE_PER_ZONE=10; LOSSY_ZONES=5; LOSSY_PER_ZONE=20
+  HALF_RATE_SECONDS=1
+else
+  ZONES=200; PER_ZONE=250; CONCURRENCY=${CONCURRENCY:-"16 64 256 1024"}
+  N=${N:-20000}; DNSPERF_SECONDS=10; RUN_SECONDS=20; MODES="dcv caa both"
+  OUTAGE_ZONES=100; OUTAGE_PER_ZONE=100; LOSSY_ZONES=50; LOSSY_PER_ZONE=100
+  HALF_RATE_SECONDS=10
+fi
+CAA_SHARE=0.1
+SEED=1
+DNS_TRIES=3
+OUTAGE_N=$((OUTAGE_ZONES * OUTAGE_PER_ZONE))
+LOSSY_N=$((LOSSY_ZONES * LOSSY_PER_ZONE))
+
+log() { echo "== $*" >&2; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+# --- build -------------------------------------------------------------------
+if [[ -z $BUILD_DIR ]]; then
+  ((SMOKE)) && die "--smoke needs --build-dir (it never builds)"
+  BUILD_DIR=$ROOT/build-release
+  log "building va dnstestsrv vabench (Release) in $BUILD_DIR"
+  # Warnings are not errors here: gcc 12 at -O3 reports false positives
+  # (-Wrestrict) that the Debug/RelWithDebInfo builds, which do use -Werror,
+  # do not.
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DVA_WERROR=OFF >/dev/null
+  ninja -C "$BUILD_DIR" -j"$(nproc)" va dnstestsrv vabench >&2
+fi
+VA=$BUILD_DIR/cmd/va/va
+DNSTESTSRV=$BUILD_DIR/cmd/dnstestsrv/dnstestsrv
+VABENCH=$BUILD_DIR/cmd/vabench/vabench
+for b in "$VA" "$DNSTESTSRV" "$VABENCH"; do
+  [[ -x $b ]] || die "missing $b (build it first)"
+done
+HAVE_DNSPERF=0; command -v dnsperf >/dev/null && HAVE_DNSPERF=1
+NSD=$(command -v nsd || true)
+[[ -z $NSD && -x /usr/sbin/nsd ]] && NSD=/usr/sbin/nsd
+[[ -z $NSD ]] && USE_NSD=0
+
+# --- processes: every one we start is recorded and killed on exit ------------
+WORK=$(mktemp -d /tmp/vabench.XXXXXX)
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    # Bounded wait: SIGKILL whatever is still there after ~5 s.
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if ((KEEP)); then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop() {  # stop one recorded process
+  local pid=$1
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# Loopback ports free for both TCP and UDP, chosen now.
+free_ports() {
+  $PY - "$1" <<'EOF'
+import socket, sys
+ports, held = [], []
+while len(ports) < int(sys.argv[1]):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close(); continue
+    held += [t, u]; ports.append(port)
+print(" ".join(map(str, ports)))
+EOF
+}
+
+# Waits (bounded) until a DNS server at port $1 answers TXT $2.
+wait_dns() {
+  for _ in $(seq 100); do
+    if dig @127.0.0.1 -p "$1" +tries=1 +time=1 +short TXT "$2" 2>/dev/null | grep -q .; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "DNS server on port $1 never answered $2"
+}
+
+# Waits (bounded) until TCP port $1 accepts connections.
+wait_tcp() {
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  die "nothing listens on 127.0.0.1:$1"
+}
+
+GEN_FLAGS=(--seed "$SEED" --caa-share "$CAA_SHARE")
+
+start_dnstestsrv() {  # name records-file -> sets DNS_PORT, DNS_PID
+  local name=$1 records=$2 ports
+  ports=($(free_ports 2))
+  DNS_PORT=${ports[0]}
+  "$DNSTESTSRV" --dns01 "127.0.0.1:$DNS_PORT" --management "127.0.0.1:${ports[1]}" \
+    --records "$records" --history=false >"$WORK/$name.log" 2>&1 &
+  DNS_PID=$!
+  PIDS+=("$DNS_PID")
+}
+
+start_va() {  # name dns-port -> sets VA_ADDR, VA_METRICS, VA_PID
+  local name=$1 dns_port=$2 ports
+  ports=($(free_ports 2))
+  VA_ADDR=127.0.0.1:${ports[0]}
+  VA_METRICS=127.0.0.1:${ports[1]}
+  "$VA" --listen "$VA_ADDR" --plaintext --dns-resolvers "127.0.0.1:$dns_port" \
+    --dns-timeout 1s --dns-tries "$DNS_TRIES" --issuer-domain letsencrypt.org \
+    --account-uri-prefixes https://acme.example/acct/ \
+    --metrics-listen "$VA_METRICS" >"$WORK/va-$name.log" 2>&1 &
+  VA_PID=$!
+  PIDS+=("$VA_PID")
+  wait_tcp "${ports[0]}"
+  wait_tcp "${ports[1]}"
+}
+
+RUNS=$WORK/runs.jsonl
+: >"$RUNS"
+
+# vabench LABEL [vabench flags...]: one run, its JSON appended to $RUNS.
+bench_run() {
+  local label=$1; shift
+  local out
+  out=$(timeout -k 5 $((RUN_SECONDS * 3 + 60)) "$VABENCH" --va "$VA_ADDR" \
+    --plaintext --va-pid "$VA_PID" --va-metrics "$VA_METRICS" \
+    --max-duration "${RUN_SECONDS}s" --label "$label" --json "$@") ||
+    die "vabench $label failed"
+  echo "$out" >>"$RUNS"
+  $PY -c 'import json,sys; r=json.loads(sys.argv[1]); print("   %-22s %-4s c=%-5d %8.0f val/s  p99 %7.2f ms  %s" % (r["label"], r["mode"], r["concurrency"], r["validations_per_second"], r["latency"]["p99_us"]/1000, r["outcomes"]))' "$out" >&2
+}
+
+# --- data --------------------------------------------------------------------
+log "generating $((ZONES * PER_ZONE)) names in $WORK"
+NS_FLAGS=("${GEN_FLAGS[@]}" --zones "$ZONES" --names-per-zone "$PER_ZONE" --tld bench)
+"$VABENCH" "${NS_FLAGS[@]}" --generate-records "$WORK/bench.json" \
+  --generate-zone "$WORK/bench.zone" 2>/dev/null
+for mode in dcv caa both; do
+  "$VABENCH" "${NS_FLAGS[@]}" --mode "$mode" --generate-queries "$WORK/queries.$mode" 2>/dev/null
+done
+PROBE=_acme-challenge.n0.z0.bench
+
+SERVERS=(dnstestsrv)
+start_dnstestsrv dnstestsrv "$WORK/bench.json"
+DNSTESTSRV_PORT=$DNS_PORT
+wait_dns "$DNSTESTSRV_PORT" "$PROBE"
+declare -A SERVER_PORT=([dnstestsrv]=$DNSTESTSRV_PORT)
+
+if ((USE_NSD)); then
+  NSD_PORT=$(free_ports 1)
+  mkdir -p "$WORK/nsd"
+  cp "$WORK/bench.zone" "$WORK/nsd/bench.zone"
+  cat >"$WORK/nsd/nsd.conf" <<EOF
+server:
+  ip-address: 127.0.0.1@$NSD_PORT  do-ip6: no  username: ""  chroot: ""  database: ""  server-count: 1
+  zonesdir: "$WORK/nsd"  zonelistfile: "$WORK/nsd/zone.list"  xfrdfile: "$WORK/nsd/xfrd.state"
+  xfrdir: "$WORK/nsd"  pidfile: "$WORK/nsd/nsd.pid"  logfile: "$WORK/nsd/nsd.log"  verbosity: 0
+  # Debian's NSD rate-limits identical answers (RRL, 200/s per /24): all the
+  # NODATA answers of a zone count as one, which would cap CAA at ~1000/s.
+  rrl-ratelimit: 0  rrl-whitelist-ratelimit: 0
+remote-control: control-enable: no
+zone: name: bench  zonefile: bench.zone
+EOF
+  "$NSD" -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.out" 2>&1 &
+  PIDS+=($!)
+  wait_dns "$NSD_PORT" "$PROBE"
+  SERVERS+=(nsd)
+  SERVER_PORT[nsd]=$NSD_PORT
+fi
+
+# --- DNS ceilings --------------------------------------------------------------
+CEILINGS=$WORK/ceilings.tsv
+: >"$CEILINGS"
+if ((HAVE_DNSPERF)); then
+  for server in "${SERVERS[@]}"; do
+    for mode in $MODES; do
+      out=$(timeout -k 5 $((DNSPERF_SECONDS + 30)) dnsperf -s 127.0.0.1 \
+        -p "${SERVER_PORT[$server]}" -d "$WORK/queries.$mode" \
+        -l "$DNSPERF_SECONDS" -c 8 -q 500 2>&1) || die "dnsperf failed: $out"
+      qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
+      lost=$(awk '/Queries lost:/ {print $3}' <<<"$out")
+      echo -e "$server\t$mode\t$qps\t$lost" >>"$CEILINGS"
+      log "dnsperf $server $mode: $qps qps ($lost lost)"
+    done
+  done
+else
+  log "dnsperf not installed: no ceilings"
+fi
+
+# --- throughput matrix ---------------------------------------------------------
+PEAK_SERVER=""; PEAK_RATE=0
+for server in "${SERVERS[@]}"; do
+  log "VA -> $server"
+  start_va "$server" "${SERVER_PORT[$server]}"
+  for mode in $MODES; do
+    for c in $CONCURRENCY; do
+      bench_run "matrix/$server" "${NS_FLAGS[@]}" --mode "$mode" --n "$N" \
+        --concurrency "$c" --deadline 10s
+    done
+  done
+  # Tail latency at half the peak rate of "both" against this server.
+  peak=$($PY -c '
+import json, sys
+best = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["label"] == "matrix/" + sys.argv[2] and r["mode"] == "both":
+        best = max(best, r["validations_per_second"])
+print(int(best))' "$RUNS" "$server")
+  if ((peak > 0)); then
+    half=$((peak / 2))
+    bench_run "halfrate/$server" "${NS_FLAGS[@]}" --mode both \
+      --n $((half * HALF_RATE_SECONDS > 10 ? half * HALF_RATE_SECONDS : 10)) \
+      --rate "$half" --concurrency 4096 --deadline 10s
+  fi
+  if [[ $server == dnstestsrv ]]; then
+    # The loss-free baseline for the lossy run: same names, same load.
+    bench_run "lossfree/$server" "${GEN_FLAGS[@]}" --tld bench \
+      --zones "$LOSSY_ZONES" --names-per-zone "$LOSSY_PER_ZONE" --mode both \
+      --n "$LOSSY_N" --concurrency 256 --deadline 10s
+  fi
+  stop "$VA_PID"
+done
+
+# --- outage: every name under the TLD "outage" is dropped ---------------------
+log "outage run: $OUTAGE_N DoCAA under a TLD that drops everything"
+OUTAGE_FLAGS=("${GEN_FLAGS[@]}" --tld outage --zones "$OUTAGE_ZONES" --names-per-zone "$OUTAGE_PER_ZONE")
+"$VABENCH" "${OUTAGE_FLAGS[@]}" --fault-mode drop --generate-records "$WORK/outage.json" \
+  --mode caa --generate-queries "$WORK/outage.queries" 2>/dev/null
+OUTAGE_PAIRS=$(sort -u "$WORK/outage.queries" | wc -l)
+start_dnstestsrv outage "$WORK/outage.json"
+# Nothing answers under "outage", so readiness is checked on another name.
+wait_tcp "$DNS_PORT"
+sleep 0.3
+start_va outage "$DNS_PORT"
+bench_run "outage/dnstestsrv" "${OUTAGE_FLAGS[@]}" --mode caa --n "$OUTAGE_N" \
+  --concurrency "$OUTAGE_N" --deadline 30s
+stop "$VA_PID"; stop "$DNS_PID"
+
+# --- lossy: one query in three dropped ----------------------------------------
+log "lossy run: dns-01 + CAA, 33% of queries dropped, 10 s deadline"
+LOSSY_FLAGS=("${GEN_FLAGS[@]}" --tld bench --zones "$LOSSY_ZONES" --names-per-zone "$LOSSY_PER_ZONE")
+"$VABENCH" "${LOSSY_FLAGS[@]}" --fault-mode drop --fault-probability 0.33 \
+  --generate-records "$WORK/lossy.json" 2>/dev/null
+start_dnstestsrv lossy "$WORK/lossy.json"
+wait_tcp "$DNS_PORT"
+sleep 0.3
+start_va lossy "$DNS_PORT"
+bench_run "lossy/dnstestsrv" "${LOSSY_FLAGS[@]}" --mode both --n "$LOSSY_N" \
+  --concurrency 256 --deadline 10s
+stop "$VA_PID"; stop "$DNS_PID"
+
+# --- report --------------------------------------------------------------------
+if [[ -z $OUT ]]; then
+  if ((SMOKE)); then OUT=$WORK/results.md; else OUT=$ROOT/bench/results-$(date +%F).md; fi
+fi
+SUMMARY_ARGS=(--runs "$RUNS" --ceilings "$CEILINGS" --out "$OUT"
+  --outage-pairs "$OUTAGE_PAIRS" --tries "$DNS_TRIES"
+  --namespace "$((ZONES * PER_ZONE)) names ($ZONES zones x $PER_ZONE), caa-share $CAA_SHARE, seed $SEED"
+  --command "bench/run.sh $([[ $SMOKE == 1 ]] && echo --smoke)")
+((SMOKE)) && SUMMARY_ARGS+=(--check-smoke)
+$PY "$ROOT/bench/summarize.py" "${SUMMARY_ARGS[@]}"
+((SMOKE)) || log "report written to $OUT"

@@ -1,0 +1,463 @@
+// The VA as a real process, asked over real gRPC, answering from dnstestsrv
+// over real UDP/TCP on loopback.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "test/integration/va_stack.h"
+
+namespace testing_harness {
+namespace {
+
+using ::testing::HasSubstr;
+
+class VaIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    stack_ = new VaStack();
+    VaStackOptions options;
+    options.va_flags = {"--dns-tries=3", "--dns-timeout=300ms"};
+    absl::Status s = stack_->Start(options);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+
+  static void SetTxt(const std::string& host, const std::string& value) {
+    ASSERT_TRUE(stack_
+                    ->Dns("/set-txt", absl::StrCat("{\"host\":\"", host,
+                                                   "\",\"value\":\"", value,
+                                                   "\"}"))
+                    .ok());
+  }
+  static void AddCaa(const std::string& host, const std::string& tag,
+                     const std::string& value, int flag = 0) {
+    absl::Status s = stack_->Dns(
+        "/add-caa",
+        absl::StrCat("{\"host\":\"", host, "\",\"policies\":[{\"tag\":\"", tag,
+                     "\",\"value\":\"", value, "\",\"flag\":", flag, "}]}"));
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  static VaStack* stack_;
+};
+
+VaStack* VaIntegrationTest::stack_ = nullptr;
+
+// ---- dns-01 ----
+
+TEST_F(VaIntegrationTest, Dns01Valid) {
+  KeyAuthz k = MakeKeyAuthz(1);
+  SetTxt("_acme-challenge.valid.example.com", k.txt);
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("valid.example.com", k.key_authorization, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+  ASSERT_EQ(r.records_size(), 1);
+  EXPECT_EQ(r.records(0).hostname(), "valid.example.com");
+  ASSERT_EQ(r.records(0).resolveraddrs_size(), 1);
+  EXPECT_EQ(r.records(0).resolveraddrs(0), stack_->dns_addr());
+  EXPECT_EQ(r.perspective(), "Primary");
+}
+
+TEST_F(VaIntegrationTest, Dns01WildcardLooksUpBaseName) {
+  KeyAuthz k = MakeKeyAuthz(2);
+  SetTxt("_acme-challenge.wild.example.com", k.txt);
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("*.wild.example.com", k.key_authorization, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+  ASSERT_EQ(r.records_size(), 1);
+  EXPECT_EQ(r.records(0).hostname(), "wild.example.com");
+}
+
+TEST_F(VaIntegrationTest, Dns01NoRecord) {
+  KeyAuthz k = MakeKeyAuthz(3);
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("none.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "unauthorized");
+  EXPECT_EQ(r.problem().httpstatus(), 403);
+  EXPECT_EQ(r.problem().detail(),
+            "No TXT record found at _acme-challenge.none.example.com");
+  EXPECT_FALSE(r.problem().transient());
+  EXPECT_EQ(r.records_size(), 0);
+}
+
+TEST_F(VaIntegrationTest, Dns01WrongValueAndSeveralValues) {
+  KeyAuthz k = MakeKeyAuthz(4);
+  SetTxt("_acme-challenge.wrong.example.com", "a");
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("wrong.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "unauthorized");
+  EXPECT_EQ(r.problem().detail(),
+            "Incorrect TXT record \"a\" found at "
+            "_acme-challenge.wrong.example.com");
+
+  // Several values, one of them right: valid.
+  SetTxt("_acme-challenge.wrong.example.com", "b");
+  SetTxt("_acme-challenge.wrong.example.com", k.txt);
+  ::va::ValidationResult r2;
+  ASSERT_TRUE(stack_->DoDCV("wrong.example.com", k.key_authorization, &r2).ok());
+  EXPECT_FALSE(r2.has_problem()) << r2.problem().detail();
+}
+
+TEST_F(VaIntegrationTest, Dns01SeveralWrongValuesCounted) {
+  KeyAuthz k = MakeKeyAuthz(5);
+  for (const char* v : {"a", "b", "c"}) {
+    SetTxt("_acme-challenge.many.example.com", v);
+  }
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("many.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_THAT(r.problem().detail(), HasSubstr("(and 2 more) found at"));
+}
+
+TEST_F(VaIntegrationTest, Dns01MultiStringTxtIsJoined) {
+  KeyAuthz k = MakeKeyAuthz(6);
+  const std::string a = k.txt.substr(0, 20), b = k.txt.substr(20);
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-txt",
+                        absl::StrCat("{\"host\":\"_acme-challenge.multi."
+                                     "example.com\",\"strings\":[\"",
+                                     a, "\",\"", b, "\"]}"))
+                  .ok());
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("multi.example.com", k.key_authorization, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+}
+
+TEST_F(VaIntegrationTest, Dns01CnamedChallenge) {
+  KeyAuthz k = MakeKeyAuthz(7);
+  SetTxt("delegated.validation.example.net", k.txt);
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-cname",
+                        "{\"host\":\"_acme-challenge.cname.example.com\","
+                        "\"target\":\"delegated.validation.example.net\"}")
+                  .ok());
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("cname.example.com", k.key_authorization, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+}
+
+TEST_F(VaIntegrationTest, Dns01NxdomainIsDnsProblemNotRetried) {
+  KeyAuthz k = MakeKeyAuthz(8);
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-nxdomain",
+                        "{\"host\":\"_acme-challenge.nx.example.com\"}")
+                  .ok());
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("nx.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "dns");
+  EXPECT_EQ(r.problem().detail(),
+            "DNS problem: NXDOMAIN looking up TXT for "
+            "_acme-challenge.nx.example.com - check that a DNS record exists "
+            "for this domain");
+  EXPECT_FALSE(r.problem().transient());
+  EXPECT_EQ(r.problem().dnsoutcome(), "nxdomain");
+  EXPECT_EQ(r.problem().attempts(), 1);
+  EXPECT_EQ(stack_->QueryCount("_acme-challenge.nx.example.com", "TXT"), 1);
+}
+
+TEST_F(VaIntegrationTest, Dns01ServfailIsTransientDnsProblem) {
+  KeyAuthz k = MakeKeyAuthz(9);
+  ASSERT_TRUE(
+      stack_->Dns("/set-servfail", "{\"host\":\"_acme-challenge.sf.example.com\"}")
+          .ok());
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("sf.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "dns");
+  EXPECT_EQ(r.problem().detail(),
+            "DNS problem: SERVFAIL looking up TXT for "
+            "_acme-challenge.sf.example.com - the domain's nameservers may be "
+            "malfunctioning");
+  EXPECT_TRUE(r.problem().transient());
+  EXPECT_EQ(r.problem().querytype(), "TXT");
+  EXPECT_EQ(r.problem().queryname(), "_acme-challenge.sf.example.com");
+  EXPECT_EQ(r.problem().resolver(), stack_->dns_addr());
+}
+
+// ---- CAA ----
+
+TEST_F(VaIntegrationTest, CaaAllowDenyAndNone) {
+  AddCaa("allow.example.org", "issue", "letsencrypt.org");
+  AddCaa("deny.example.org", "issue", "other-ca.example");
+  ::va::IsCAAValidResponse r;
+  ASSERT_TRUE(stack_->DoCAA("www.allow.example.org", "dns-01", 1, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+
+  ::va::IsCAAValidResponse d;
+  ASSERT_TRUE(stack_->DoCAA("www.deny.example.org", "dns-01", 1, &d).ok());
+  ASSERT_TRUE(d.has_problem());
+  EXPECT_EQ(d.problem().problemtype(), "caa");
+  EXPECT_EQ(d.problem().httpstatus(), 403);
+  EXPECT_EQ(d.problem().detail(),
+            "While processing CAA for www.deny.example.org: CAA record for "
+            "deny.example.org prevents issuance");
+
+  ::va::IsCAAValidResponse n;
+  ASSERT_TRUE(stack_->DoCAA("nothing.example.org", "dns-01", 1, &n).ok());
+  EXPECT_FALSE(n.has_problem()) << n.problem().detail();
+  // Every suffix, the TLD included, was asked.
+  EXPECT_GE(stack_->QueryCount("org", "CAA"), 1);
+}
+
+TEST_F(VaIntegrationTest, CaaCriticalUnknownTagForbids) {
+  AddCaa("crit.example.org", "issue", "letsencrypt.org");
+  AddCaa("crit.example.org", "tbs", "unknown", 128);
+  ::va::IsCAAValidResponse r;
+  ASSERT_TRUE(stack_->DoCAA("crit.example.org", "dns-01", 1, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "caa");
+}
+
+TEST_F(VaIntegrationTest, CaaWildcardWithAndWithoutIssuewild) {
+  AddCaa("w1.example.org", "issue", "letsencrypt.org");
+  AddCaa("w1.example.org", "issuewild", ";");
+  ::va::IsCAAValidResponse r;
+  ASSERT_TRUE(stack_->DoCAA("*.w1.example.org", "dns-01", 1, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "caa");
+  ::va::IsCAAValidResponse plain;
+  ASSERT_TRUE(stack_->DoCAA("w1.example.org", "dns-01", 1, &plain).ok());
+  EXPECT_FALSE(plain.has_problem()) << plain.problem().detail();
+
+  AddCaa("w2.example.org", "issue", "letsencrypt.org");
+  ::va::IsCAAValidResponse w2;
+  ASSERT_TRUE(stack_->DoCAA("*.w2.example.org", "dns-01", 1, &w2).ok());
+  EXPECT_FALSE(w2.has_problem()) << w2.problem().detail();
+}
+
+TEST_F(VaIntegrationTest, CaaAccountUriAndValidationMethods) {
+  AddCaa("acct.example.org", "issue",
+         "letsencrypt.org; accounturi=https://acme-v02.example/acme/acct/42");
+  ::va::IsCAAValidResponse ok, bad;
+  ASSERT_TRUE(stack_->DoCAA("acct.example.org", "dns-01", 42, &ok).ok());
+  EXPECT_FALSE(ok.has_problem()) << ok.problem().detail();
+  ASSERT_TRUE(stack_->DoCAA("acct.example.org", "dns-01", 43, &bad).ok());
+  EXPECT_EQ(bad.problem().problemtype(), "caa");
+
+  AddCaa("meth.example.org", "issue",
+         "letsencrypt.org; validationmethods=http-01,tls-alpn-01");
+  ::va::IsCAAValidResponse dns, http;
+  ASSERT_TRUE(stack_->DoCAA("meth.example.org", "dns-01", 1, &dns).ok());
+  EXPECT_EQ(dns.problem().problemtype(), "caa");
+  ASSERT_TRUE(stack_->DoCAA("meth.example.org", "http-01", 1, &http).ok());
+  EXPECT_FALSE(http.has_problem()) << http.problem().detail();
+}
+
+TEST_F(VaIntegrationTest, CaaServfailAboveRelevantSetIgnoredBelowFailsClosed) {
+  // Relevant set at sub.sfcaa.example.org; SERVFAIL at its parent: ignored.
+  AddCaa("sub.sfcaa.example.org", "issue", "letsencrypt.org");
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-fault",
+                        "{\"host\":\"sfcaa.example.org\",\"type\":\"CAA\","
+                        "\"mode\":\"servfail\"}")
+                  .ok());
+  ::va::IsCAAValidResponse above;
+  ASSERT_TRUE(stack_->DoCAA("sub.sfcaa.example.org", "dns-01", 1, &above).ok());
+  EXPECT_FALSE(above.has_problem()) << above.problem().detail();
+
+  // SERVFAIL at the name itself, below the set at the parent: fails closed.
+  AddCaa("parent.example.org", "issue", "letsencrypt.org");
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-fault",
+                        "{\"host\":\"child.parent.example.org\",\"type\":"
+                        "\"CAA\",\"mode\":\"servfail\"}")
+                  .ok());
+  ::va::IsCAAValidResponse below;
+  ASSERT_TRUE(
+      stack_->DoCAA("child.parent.example.org", "dns-01", 1, &below).ok());
+  ASSERT_TRUE(below.has_problem());
+  EXPECT_EQ(below.problem().problemtype(), "dns");
+  EXPECT_EQ(below.problem().detail(),
+            "While processing CAA for child.parent.example.org: DNS problem: "
+            "SERVFAIL looking up CAA for child.parent.example.org - the "
+            "domain's nameservers may be malfunctioning");
+  EXPECT_TRUE(below.problem().transient());
+}
+
+TEST_F(VaIntegrationTest, TruncatedCaaOverUdpCompletedOverTcp) {
+  AddCaa("trunc.example.org", "issue", "letsencrypt.org");
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-fault",
+                        "{\"host\":\"trunc.example.org\",\"type\":\"CAA\","
+                        "\"mode\":\"truncate\"}")
+                  .ok());
+  AddCaa("trunc2.example.org", "issue", "other-ca.example");
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-fault",
+                        "{\"host\":\"trunc2.example.org\",\"type\":\"CAA\","
+                        "\"mode\":\"truncate\"}")
+                  .ok());
+  ::va::IsCAAValidResponse ok, deny;
+  ASSERT_TRUE(stack_->DoCAA("trunc.example.org", "dns-01", 1, &ok).ok());
+  EXPECT_FALSE(ok.has_problem()) << ok.problem().detail();
+  // The deny behind truncation is seen too: truncation never hides a set.
+  ASSERT_TRUE(stack_->DoCAA("trunc2.example.org", "dns-01", 1, &deny).ok());
+  EXPECT_EQ(deny.problem().problemtype(), "caa");
+  auto history = HttpPost(stack_->mgmt_port(), "/dns-request-history",
+                          "{\"host\":\"trunc.example.org\"}");
+  ASSERT_TRUE(history.ok());
+  EXPECT_THAT(history->body, HasSubstr("\"transport\":\"tcp\""));
+}
+
+// ---- bad requests: INVALID_ARGUMENT naming the field; still serving ----
+
+TEST_F(VaIntegrationTest, BadRequestsAreInvalidArgument) {
+  struct Case {
+    std::string identifier;
+    std::string key_authz;
+    std::string field;
+  };
+  KeyAuthz k = MakeKeyAuthz(10);
+  std::vector<Case> cases = {
+      {"", k.key_authorization, "identifier.value"},
+      {"UPPER.example.com", k.key_authorization, "identifier.value"},
+      {"under_score.example.com", k.key_authorization, "identifier.value"},
+      {"-lead.example.com", k.key_authorization, "identifier.value"},
+      {"a..b.example.com", k.key_authorization, "identifier.value"},
+      {"example.com.", k.key_authorization, "identifier.value"},
+      {"x.*.example.com", k.key_authorization, "identifier.value"},
+      {"valid.example.com", "", "expectedKeyAuthorization"},
+      {"valid.example.com", "no-dot", "expectedKeyAuthorization"},
+  };
+  for (const Case& c : cases) {
+    ::va::ValidationResult r;
+    grpc::Status s = stack_->DoDCV(c.identifier, c.key_authz, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << c.identifier << " / " << c.key_authz;
+    EXPECT_THAT(s.error_message(), HasSubstr(c.field)) << c.identifier;
+  }
+  ::va::IsCAAValidResponse caa;
+  grpc::Status s = stack_->DoCAA("valid.example.com", "carrier-pigeon-01", 1, &caa);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("validationMethod"));
+  s = stack_->DoCAA("valid.example.com", "dns-01", 0, &caa);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("accountURIID"));
+
+  // Still serving.
+  KeyAuthz good = MakeKeyAuthz(11);
+  SetTxt("_acme-challenge.after.example.com", good.txt);
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("after.example.com", good.key_authorization, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+}
+
+// ---- the case this project exists for: CAA for the TLD "me" ----
+
+class SeedCaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    VaStackOptions options;
+    options.va_flags = {"--dns-tries=3", "--dns-timeout=400ms"};
+    absl::Status s = stack_.Start(options);
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  VaStack stack_;
+};
+
+TEST_F(SeedCaseTest, FirstQueryForMeDroppedThenValidationSucceeds) {
+  ASSERT_TRUE(stack_
+                  .Dns("/set-fault",
+                       "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\","
+                       "\"count\":1}")
+                  .ok());
+  ::va::IsCAAValidResponse r;
+  ASSERT_TRUE(stack_.DoCAA("example.me", "dns-01", 1, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+  // The retry is visible in the server's history: two CAA queries for "me".
+  EXPECT_EQ(stack_.QueryCount("me", "CAA"), 2);
+}
+
+TEST_F(SeedCaseTest, EveryQueryForMeDroppedGivesTransientDnsProblemInTime) {
+  ASSERT_TRUE(stack_
+                  .Dns("/set-fault",
+                       "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\"}")
+                  .ok());
+  ::va::IsCAAValidResponse r;
+  const absl::Duration deadline = absl::Seconds(5);
+  const absl::Time start = absl::Now();
+  grpc::Status s = stack_.DoCAA("example.me", "dns-01", 1, &r, deadline);
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "dns");
+  EXPECT_EQ(r.problem().httpstatus(), 400);
+  EXPECT_EQ(r.problem().detail(),
+            "While processing CAA for example.me: DNS problem: query timed out "
+            "looking up CAA for me");
+  EXPECT_TRUE(r.problem().transient());
+  EXPECT_EQ(r.problem().attempts(), 3);
+  EXPECT_EQ(r.problem().queryname(), "me");
+  EXPECT_EQ(r.problem().querytype(), "CAA");
+  EXPECT_EQ(r.problem().dnsoutcome(), "timeout");
+  EXPECT_GT(r.problem().retryafterseconds(), 0);
+  EXPECT_LT(took, deadline);
+  EXPECT_EQ(stack_.QueryCount("me", "CAA"), 3);
+}
+
+TEST_F(SeedCaseTest, ShortCallerDeadlineIsNeverOutlived) {
+  ASSERT_TRUE(stack_
+                  .Dns("/set-fault",
+                       "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\"}")
+                  .ok());
+  ::va::IsCAAValidResponse r;
+  const absl::Time start = absl::Now();
+  grpc::Status s =
+      stack_.DoCAA("example.me", "dns-01", 1, &r, absl::Milliseconds(700));
+  const absl::Duration took = absl::Now() - start;
+  // The VA answers in time with what it knows (a timeout problem), rather
+  // than the call dying with DEADLINE_EXCEEDED.
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.problem().problemtype(), "dns");
+  EXPECT_TRUE(r.problem().transient());
+  EXPECT_LT(took, absl::Milliseconds(700));
+}
+
+TEST(TwoResolversTest, OneDeadResolverNeverFailsAValidation) {
+  // A UDP port that swallows queries: bound, never read.
+  const int dead_port = FreePort(/*udp_too=*/true);
+  int dead_fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(dead_port));
+  ASSERT_EQ(::bind(dead_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+
+  VaStack stack;
+  VaStackOptions options;
+  options.va_flags = {"--dns-tries=3", "--dns-timeout=300ms"};
+  ASSERT_TRUE(stack.Start(options).ok());
+  ASSERT_TRUE(stack
+                  .StartVa(options.va_flags,
+                           {stack.dns_addr(),
+                            absl::StrCat("127.0.0.1:", dead_port)})
+                  .ok());
+  KeyAuthz k = MakeKeyAuthz(20);
+  ASSERT_TRUE(stack
+                  .Dns("/set-txt",
+                       absl::StrCat("{\"host\":\"_acme-challenge.two.example."
+                                    "com\",\"value\":\"",
+                                    k.txt, "\"}"))
+                  .ok());
+  for (int i = 0; i < 20; ++i) {
+    ::va::ValidationResult r;
+    ASSERT_TRUE(stack.DoDCV("two.example.com", k.key_authorization, &r).ok());
+    EXPECT_FALSE(r.has_problem()) << i << ": " << r.problem().detail();
+  }
+  ::close(dead_fd);
+}
+
+}  // namespace
+}  // namespace testing_harness

@@ -1,0 +1,155 @@
+#include "va/remote_va_config.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace va {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+struct GoodCase {
+  std::string input;
+  std::string address, perspective, rir;
+  absl::Duration timeout;
+};
+
+TEST(ParseRemoteVaTest, AcceptsGoodValues) {
+  const std::vector<GoodCase> cases = {
+      {"127.0.0.1:9091,us-east,ARIN", "127.0.0.1:9091", "us-east", "ARIN",
+       absl::ZeroDuration()},
+      {"remote-va-1:9091,eu.west_2,ripe", "remote-va-1:9091", "eu.west_2",
+       "RIPE", absl::ZeroDuration()},
+      {"[::1]:443,ap,Apnic,10s", "[::1]:443", "ap", "APNIC", absl::Seconds(10)},
+      {" va.example:1 , sa , LACNIC , 1500ms ", "va.example:1", "sa", "LACNIC",
+       absl::Milliseconds(1500)},
+      {"h:65535,af,AFRINIC", "h:65535", "af", "AFRINIC", absl::ZeroDuration()},
+  };
+  for (const GoodCase& c : cases) {
+    absl::StatusOr<RemoteVaConfig> got = ParseRemoteVa(c.input);
+    ASSERT_TRUE(got.ok()) << c.input << ": " << got.status();
+    EXPECT_EQ(got->address, c.address) << c.input;
+    EXPECT_EQ(got->perspective, c.perspective) << c.input;
+    EXPECT_EQ(got->rir, c.rir) << c.input;
+    EXPECT_EQ(got->timeout, c.timeout) << c.input;
+  }
+}
+
+struct BadCase {
+  std::string input;
+  std::string want_in_error;  // the bad part, quoted or described
+};
+
+TEST(ParseRemoteVaTest, RejectsBadValuesNamingTheFlagAndThePart) {
+  const std::vector<BadCase> cases = {
+      {"", "got 1 comma-separated field"},
+      {"127.0.0.1:9091,east", "got 2 comma-separated fields"},
+      {"a:1,b,ARIN,1s,extra", "got 5 comma-separated fields"},
+      {"127.0.0.1,east,ARIN", "address \"127.0.0.1\" has no port"},
+      {":9091,east,ARIN", "has no host"},
+      {"h:0,east,ARIN", "bad port \"0\""},
+      {"h:65536,east,ARIN", "bad port \"65536\""},
+      {"h:http,east,ARIN", "bad port \"http\""},
+      {"h:+80,east,ARIN", "bad port \"+80\""},
+      {"h:,east,ARIN", "bad port \"\""},
+      {"::1:80,east,ARIN", "put an IPv6 address in brackets"},
+      {",east,ARIN", "empty address"},
+      {"h:1,,ARIN", "empty perspective name"},
+      {"h:1,east coast,ARIN", "bad perspective name \"east coast\""},
+      {"h:1,east,NANOG", "unknown RIR \"NANOG\""},
+      {"h:1,east,", "unknown RIR \"\""},
+      {"h:1,east,ARIN,soon", "bad timeout \"soon\""},
+      {"h:1,east,ARIN,-1s", "bad timeout \"-1s\""},
+      {"h:1,east,ARIN,0s", "bad timeout \"0s\""},
+      {"h:1,east,ARIN,inf", "bad timeout \"inf\""},
+  };
+  for (const BadCase& c : cases) {
+    absl::StatusOr<RemoteVaConfig> got = ParseRemoteVa(c.input);
+    ASSERT_FALSE(got.ok()) << c.input;
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(got.status().message());
+    EXPECT_THAT(message, HasSubstr("--remote-va \"" + c.input + "\""));
+    EXPECT_THAT(message, HasSubstr(c.want_in_error)) << c.input;
+  }
+}
+
+TEST(ParseRemoteVaTest, UnknownRirErrorListsTheKnownOnes) {
+  absl::StatusOr<RemoteVaConfig> got = ParseRemoteVa("h:1,east,XX");
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(std::string(got.status().message()),
+              HasSubstr("ARIN, RIPE, APNIC, LACNIC, AFRINIC"));
+}
+
+TEST(ParseRemoteVasTest, RejectsADuplicatePerspective) {
+  EXPECT_TRUE(ParseRemoteVas({"a:1,east,ARIN", "b:1,west,RIPE"}).ok());
+  absl::StatusOr<std::vector<RemoteVaConfig>> got =
+      ParseRemoteVas({"a:1,east,ARIN", "b:1,east,RIPE"});
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(std::string(got.status().message()),
+              HasSubstr("perspective \"east\" is configured twice"));
+  EXPECT_FALSE(ParseRemoteVas({"a:1,east,ARIN", "bad"}).ok());
+}
+
+// Owns mutable argv strings, as main() gets them.
+class Argv {
+ public:
+  explicit Argv(std::vector<std::string> args) : args_(std::move(args)) {
+    for (std::string& a : args_) ptrs_.push_back(a.data());
+    ptrs_.push_back(nullptr);
+  }
+  int argc() const { return static_cast<int>(args_.size()); }
+  char** argv() { return ptrs_.data(); }
+
+ private:
+  std::vector<std::string> args_;
+  std::vector<char*> ptrs_;
+};
+
+std::vector<std::string> Strings(int argc, char** argv) {
+  std::vector<std::string> out(argv, argv + argc);
+  EXPECT_EQ(argv[argc], nullptr);
+  return out;
+}
+
+TEST(ExtractRemoteVaArgsTest, TakesEveryFormAndKeepsTheRest) {
+  Argv in({"va", "--remote-va", "a:1,east,ARIN", "--port=9090",
+           "--remote-va=b:1,west,RIPE", "-remote-va", "c:1,ap,APNIC",
+           "-remote-va=d:1,sa,LACNIC", "--remote-vax=1", "positional", "--",
+           "--remote-va", "e:1,af,AFRINIC"});
+  absl::StatusOr<RemoteVaArgs> got = ExtractRemoteVaArgs(in.argc(), in.argv());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(got->values(), ElementsAre("a:1,east,ARIN", "b:1,west,RIPE",
+                                         "c:1,ap,APNIC", "d:1,sa,LACNIC"));
+  EXPECT_THAT(Strings(got->argc(), got->argv()),
+              ElementsAre("va", "--port=9090", "--remote-vax=1", "positional",
+                          "--", "--remote-va", "e:1,af,AFRINIC"));
+}
+
+TEST(ExtractRemoteVaArgsTest, NoFlagsLeavesArgvAlone) {
+  Argv in({"va", "--port", "9090"});
+  absl::StatusOr<RemoteVaArgs> got = ExtractRemoteVaArgs(in.argc(), in.argv());
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->values().empty());
+  EXPECT_THAT(Strings(got->argc(), got->argv()),
+              ElementsAre("va", "--port", "9090"));
+}
+
+TEST(ExtractRemoteVaArgsTest, AMissingValueIsAnError) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"va", "--remote-va"},
+        std::vector<std::string>{"va", "--remote-va", "--port=1"}}) {
+    Argv in(args);
+    absl::StatusOr<RemoteVaArgs> got =
+        ExtractRemoteVaArgs(in.argc(), in.argv());
+    ASSERT_FALSE(got.ok());
+    EXPECT_THAT(std::string(got.status().message()),
+                HasSubstr("--remote-va needs a value"));
+  }
+}
+
+}  // namespace
+}  // namespace va

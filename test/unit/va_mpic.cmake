@@ -1,0 +1,18 @@
+# Multi-perspective issuance corroboration: the quorum rule, the --remote-va
+# configuration, and RemotePerspectives over real gRPC on loopback against
+# scripted in-process remote VAs.
+va_unit_test(quorum_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/quorum_test.cc ${CMAKE_SOURCE_DIR}/va/quorum.cc)
+va_unit_test(remote_va_config_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/remote_va_config_test.cc
+          ${CMAKE_SOURCE_DIR}/va/remote_va_config.cc
+  LIBS absl::statusor absl::strings absl::str_format absl::time)
+if(TARGET va_service)
+  va_unit_test(remote_perspectives_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/remote_perspectives_test.cc
+    LIBS va_service absl::synchronization Threads::Threads)
+  if(TARGET remote_perspectives_test)
+    target_compile_definitions(remote_perspectives_test PRIVATE
+      MAKE_CERTS_SCRIPT="${CMAKE_SOURCE_DIR}/scripts/make-certs.sh")
+  endif()
+endif()

@@ -1,0 +1,97 @@
+// Coalescing of identical lookups: one flight per (name, type) in flight on
+// an event loop, with every caller waiting on it as a waiter. A flight lives
+// from the first lookup until its answer is delivered (or its last waiter
+// gave up); nothing is kept afterwards, so this is not a cache. Not
+// thread-safe; owned by one event loop.
+#ifndef VA_DNS_INFLIGHT_TABLE_H_
+#define VA_DNS_INFLIGHT_TABLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "va/dns/resolver.h"
+#include "va/dns/timer_queue.h"
+
+namespace va::dns {
+
+// One caller of Lookup.
+struct Waiter {
+  uint64_t id = 0;
+  std::string name;  // as the caller spelled it, without a trailing dot
+  absl::Time start;
+  absl::Time deadline;
+  LookupCallback done;
+  TimerQueue::Id deadline_timer = 0;
+};
+
+// One query being resolved (with retries) on behalf of its waiters.
+struct Flight {
+  uint64_t id = 0;
+  std::string qname;  // the name sent: the first waiter's spelling
+  RRType type = RRType::kTXT;
+  std::vector<uint8_t> query;  // wire query; each try gets a fresh ID
+  // The latest deadline of its waiters: the flight keeps trying until then.
+  absl::Time deadline = absl::InfinitePast();
+  std::vector<Waiter> waiters;
+
+  // Retry state (driven by the event loop).
+  std::vector<int> resolver_order;
+  int tries = 0;
+  int last_resolver = -1;
+  Outcome last_outcome = Outcome::kDeadline;
+  uint64_t try_id = 0;  // the try in progress; 0 when none
+  absl::Time try_start;
+  // The try's timeout before the flight's deadline cut it, and when it ends;
+  // a waiter joining with a later deadline extends a cut try.
+  absl::Duration try_full_timeout;
+  absl::Time try_end;
+  TimerQueue::Id try_timer = 0;
+  TimerQueue::Id backoff_timer = 0;
+};
+
+class InFlightTable {
+ public:
+  struct JoinResult {
+    Flight* flight;
+    bool created;  // false: the waiter was coalesced into an existing flight
+  };
+
+  // Adds `waiter` to the flight for (name, type), creating the flight when
+  // none is in flight. Names compare case-insensitively. Extends the
+  // flight's deadline to the waiter's.
+  JoinResult Join(absl::string_view name, RRType type, Waiter waiter);
+
+  Flight* Find(uint64_t flight_id);
+  Flight* Find(absl::string_view name, RRType type);
+
+  // Removes one waiter (its own deadline came). The flight stays, even if
+  // it has no waiters left; the caller decides.
+  std::optional<Waiter> Leave(uint64_t flight_id, uint64_t waiter_id);
+
+  // Removes the flight (its answer is in, or nobody waits any more); the
+  // caller delivers to the waiters it still holds.
+  std::unique_ptr<Flight> Remove(uint64_t flight_id);
+
+  std::vector<std::unique_ptr<Flight>> RemoveAll();
+
+  size_t size() const { return by_id_.size(); }
+
+ private:
+  using Key = std::pair<std::string, RRType>;
+  static Key MakeKey(absl::string_view name, RRType type);
+
+  absl::flat_hash_map<Key, uint64_t> by_key_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Flight>> by_id_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace va::dns
+
+#endif  // VA_DNS_INFLIGHT_TABLE_H_

@@ -1,0 +1,101 @@
+// The DNS client's retry policy, in one place: which outcomes are retried,
+// how many tries, how long each try may take, how long to sleep between
+// tries, which resolver each try goes to, and how the caller's deadline cuts
+// all of it short. Pure (no clock, no I/O, randomness passed in), so it is
+// unit-tested directly; CaresResolver only executes its decisions.
+#ifndef VA_DNS_RETRY_POLICY_H_
+#define VA_DNS_RETRY_POLICY_H_
+
+#include <vector>
+
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "va/dns/resolver.h"
+
+namespace va::dns {
+
+class RetryBudget;
+
+struct RetryPolicyOptions {
+  // Tries per lookup, the first included.
+  int max_tries = 3;
+  // Upper bound of one try's timeout (and its value before the resolver's
+  // answer times are known).
+  absl::Duration per_try_timeout = absl::Seconds(1);
+  // Lower bound of one try's timeout: no try is started with less time than
+  // this before the deadline.
+  absl::Duration min_try_timeout = absl::Milliseconds(100);
+  // Exponential backoff with full jitter: before retry n (n = 1, 2, ...) sleep
+  // uniform(0, min(backoff_cap, backoff_base * 2^(n-1))).
+  absl::Duration backoff_base = absl::Milliseconds(50);
+  absl::Duration backoff_cap = absl::Seconds(1);
+  // SERVFAIL from a validating recursor is usually a verdict (DNSSEC-bogus,
+  // lame or broken zone) that a retry a few milliseconds later will not
+  // change, and retrying it multiplies the load on a zone that is already
+  // failing. So it is final unless this is set.
+  bool retry_servfail = false;
+};
+
+absl::Status ValidateRetryPolicyOptions(const RetryPolicyOptions& options);
+
+class RetryPolicy {
+ public:
+  explicit RetryPolicy(RetryPolicyOptions options);
+
+  const RetryPolicyOptions& options() const { return options_; }
+
+  // True only for transport failures a later try may fix: kTimeout and
+  // kNetwork, plus kServFail when retry_servfail is set. A received answer
+  // (NOERROR, NODATA, NXDOMAIN, REFUSED, FORMERR, ...) is never retried;
+  // neither is kTruncated (c-ares already fell back to TCP) nor kMalformed.
+  bool IsRetryable(Outcome outcome) const;
+
+  // Whether a try may start with `time_left` before the deadline.
+  bool CanStartTry(absl::Duration time_left) const {
+    return time_left >= options_.min_try_timeout;
+  }
+
+  // The next try's timeout: the resolver's adaptive `estimate` clamped to
+  // [min_try_timeout, per_try_timeout], then cut to `time_left`.
+  absl::Duration TryTimeout(absl::Duration estimate,
+                            absl::Duration time_left) const;
+
+  // The largest sleep before retry number `retry` (1 = the first retry).
+  absl::Duration MaxBackoff(int retry) const;
+  // Full jitter: `unit` is uniform in [0, 1).
+  absl::Duration Backoff(int retry, double unit) const;
+
+  // A random order of the resolvers 0..n-1. Try i goes to
+  // order[i % n], so the first resolver is random and each retry goes to a
+  // different resolver until all have been asked.
+  static std::vector<int> ResolverOrder(int n, absl::BitGenRef gen);
+  static int ResolverForTry(absl::Span<const int> order, int try_index);
+
+  struct Decision {
+    bool retry = false;
+    // When !retry: what the lookup reports (the try's own outcome, or
+    // kBudget when the retry budget refused).
+    Outcome outcome = Outcome::kNoError;
+    // When retry: how long to sleep before the next try.
+    absl::Duration backoff;
+    // Whether the retry budget was consulted (a retry was otherwise due).
+    bool budget_asked = false;
+  };
+
+  // Decides what follows a try that ended with `outcome`, after `tries_made`
+  // tries, with `time_left` before the deadline. When a retry is otherwise
+  // due and `budget` is non-null, spends a token from it. The backoff is cut
+  // so that at least min_try_timeout is left for the next try; when even
+  // that cannot fit, the lookup stops with the try's outcome.
+  Decision AfterTry(Outcome outcome, int tries_made, absl::Duration time_left,
+                    double unit, RetryBudget* budget) const;
+
+ private:
+  RetryPolicyOptions options_;
+};
+
+}  // namespace va::dns
+
+#endif  // VA_DNS_RETRY_POLICY_H_

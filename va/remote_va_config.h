@@ -1,0 +1,73 @@
+// Configuration of the remote perspectives a primary VA corroborates with:
+// the repeatable --remote-va flag and the quorum minimum.
+//
+//   --remote-va host:port,PERSPECTIVE,RIR[,TIMEOUT]
+//       One remote VA. PERSPECTIVE is the name the remote reports in its
+//       replies (its own --perspective), RIR its region (ARIN, RIPE, APNIC,
+//       LACNIC or AFRINIC, any case), TIMEOUT an optional per-remote RPC
+//       timeout in absl duration syntax ("10s", "1500ms"). Repeat the flag
+//       for each remote.
+//   --min-remote-perspectives N (default 3)
+//       Fewer configured remotes than this fails every validation with
+//       serverInternal. The BR (§3.2.2.9) requires at least 3 remote
+//       perspectives from 2026-03-15, 4 from 2026-06-15 and 5 from
+//       2026-12-15: raise the value on those dates.
+//
+// absl flags cannot repeat, so --remote-va is taken out of argv by
+// ExtractRemoteVaArgs before absl::ParseCommandLine sees the rest.
+#ifndef VA_REMOTE_VA_CONFIG_H_
+#define VA_REMOTE_VA_CONFIG_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace va {
+
+inline constexpr int kDefaultMinRemotePerspectives = 3;
+
+struct RemoteVaConfig {
+  std::string address;      // host:port, as given
+  std::string perspective;  // expected in every reply
+  std::string rir;          // canonical upper case, expected in every reply
+  // Per-remote RPC timeout; zero = the global remote timeout.
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+// The five regional internet registries, canonical spelling.
+const std::vector<std::string>& KnownRirs();
+
+// Parses one --remote-va value. Errors name the flag and the bad part.
+absl::StatusOr<RemoteVaConfig> ParseRemoteVa(std::string_view value);
+
+// Parses every value, and rejects two remotes with the same perspective
+// name (replies are matched to the configuration by that name).
+absl::StatusOr<std::vector<RemoteVaConfig>> ParseRemoteVas(
+    const std::vector<std::string>& values);
+
+// argv split into the --remote-va values and everything else.
+class RemoteVaArgs {
+ public:
+  const std::vector<std::string>& values() const { return values_; }
+  // The remaining arguments, argv[0] first, for absl::ParseCommandLine.
+  int argc() const { return static_cast<int>(rest_.size()) - 1; }
+  char** argv() { return rest_.data(); }
+
+ private:
+  friend absl::StatusOr<RemoteVaArgs> ExtractRemoteVaArgs(int argc,
+                                                          char** argv);
+  std::vector<std::string> values_;
+  std::vector<char*> rest_;  // null-terminated like a real argv
+};
+
+// Takes out "--remote-va X" and "--remote-va=X" (also with one dash, as absl
+// accepts). Stops at "--", after which everything is positional. Fails when
+// the flag has no value. The returned argv points into `argv`.
+absl::StatusOr<RemoteVaArgs> ExtractRemoteVaArgs(int argc, char** argv);
+
+}  // namespace va
+
+#endif  // VA_REMOTE_VA_CONFIG_H_
