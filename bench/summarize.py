@@ -107,11 +107,11 @@ def main():
         w("")
         w("| server | mode | concurrency | validations/s | DNS queries/s | share of ceiling "
           "| p50 ms | p90 ms | p99 ms | max ms | VA CPU µs/validation | VA CPU µs/DNS query "
-          "| peak RSS MiB | outcomes |")
-        w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| peak RSS MiB | vabench CPU µs/validation | outcomes |")
+        w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in matrix:
             s = share(r)
-            w("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            w("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 server(r), r["mode"], r["concurrency"], r["validations_per_second"],
                 fmt(r.get("dns_queries_per_second")),
                 "n/a" if s is None else "%.0f%%" % (100 * s),
@@ -120,6 +120,7 @@ def main():
                 fmt(r.get("va_cpu_us_per_validation")),
                 fmt(r.get("va_cpu_us_per_dns_query"), "%.1f"),
                 fmt(None if r.get("va_peak_rss_kib") is None else r["va_peak_rss_kib"] / 1024.0, "%.1f"),
+                fmt(r.get("client_cpu_seconds", 0) * 1e6 / max(1, r["completed"])),
                 outcomes(r)))
         w("")
 

@@ -128,6 +128,8 @@ std::string FormatText(const RunReport& r) {
             r.dns->lookups, r.dns->timeouts, r.dns->coalesced,
             r.dns->retries_granted, r.dns->retries_denied));
   }
+  absl::StrAppend(
+      &out, absl::StrFormat("  vabench CPU: %.3f s\n", r.client_cpu_seconds));
   return out;
 }
 
@@ -167,7 +169,8 @@ std::string FormatJson(const RunReport& r) {
       ",\"va_peak_rss_kib\":",
       r.va_after.has_value() ? absl::StrCat(r.va_after->vm_hwm_kib) : "null",
       ",\"dns\":", dns,
-      ",\"dns_queries_per_second\":", Opt(DnsQueriesPerSecond(r)), "}\n");
+      ",\"dns_queries_per_second\":", Opt(DnsQueriesPerSecond(r)),
+      ",\"client_cpu_seconds\":", Num(r.client_cpu_seconds), "}\n");
 }
 
 }  // namespace bench

@@ -42,6 +42,8 @@ struct RunReport {
   std::optional<ProcSample> va_before;
   std::optional<ProcSample> va_after;
   std::optional<VaDnsCounters> dns;
+  // vabench's own CPU over the run: it shares the machine with the VA.
+  double client_cpu_seconds = 0;
 };
 
 // Derived figures, nullopt when their inputs were not measured.

@@ -14,7 +14,9 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/cli.h"
 #include "common/grpc_tls.h"
 #include "common/json_log.h"
 #include "ra/authz_waiters.h"
@@ -37,7 +39,7 @@ ABSL_FLAG(bool, plaintext, false,
           "no TLS on either side (local use only; must be explicit)");
 ABSL_FLAG(std::string, va_server_name, "",
           "name expected in the VAs' certificates (default: the host part)");
-ABSL_FLAG(std::vector<std::string>, allowed_client_names, {},
+ABSL_FLAG(std::vector<std::string>, tls_client_names, {},
           "SAN DNS names a client certificate must carry (one of); empty = "
           "any certificate signed by --tls-ca");
 ABSL_FLAG(absl::Duration, valid_authz_lifetime, absl::Hours(7),
@@ -80,7 +82,15 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "ra --listen host:port --va host:port[,host:port...] --db PATH "
       "(--tls-cert F --tls-key F --tls-ca F | --plaintext)");
-  absl::ParseCommandLine(argc, argv);
+  // --dashed-names as documented; --va may also be repeated.
+  common::NormalizedArgs args(argc, argv);
+  std::vector<std::string> repeated_vas;
+  for (const std::string& value : args.ExtractRepeated("va")) {
+    for (absl::string_view va : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+      repeated_vas.emplace_back(va);
+    }
+  }
+  absl::ParseCommandLine(args.argc(), args.argv());
 
   // Block the stop signals before any thread starts, so only sigwait()
   // below sees them.
@@ -90,7 +100,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  const std::vector<std::string> vas = absl::GetFlag(FLAGS_va);
+  const std::vector<std::string> vas =
+      repeated_vas.empty() ? absl::GetFlag(FLAGS_va) : repeated_vas;
   if (vas.empty()) return Fail("--va is required");
 
   common::TlsFiles tls;
@@ -98,7 +109,7 @@ int main(int argc, char** argv) {
   tls.key = absl::GetFlag(FLAGS_tls_key);
   tls.ca = absl::GetFlag(FLAGS_tls_ca);
   tls.plaintext = absl::GetFlag(FLAGS_plaintext);
-  tls.allowed_client_names = absl::GetFlag(FLAGS_allowed_client_names);
+  tls.allowed_client_names = absl::GetFlag(FLAGS_tls_client_names);
   auto server_credentials = common::MakeServerCredentials(tls);
   if (!server_credentials.ok()) {
     return Fail(server_credentials.status().ToString());

@@ -2,6 +2,7 @@
 // generator of the matching DNS data (dnstestsrv records, NSD zone, dnsperf
 // queries) from the same seed. bench/run.sh drives it; see bench/RESULTS.md.
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <fstream>
@@ -140,6 +141,16 @@ std::optional<bench::ProcSample> Sample(int pid) {
     return std::nullopt;
   }
   return *sample;
+}
+
+double OwnCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) +
+           static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 }  // namespace
@@ -283,7 +294,9 @@ int main(int argc, char** argv) {
   load.rate = absl::GetFlag(FLAGS_rate);
   load.deadline = absl::GetFlag(FLAGS_deadline);
   load.max_duration = absl::GetFlag(FLAGS_max_duration);
+  const double client_cpu_before = OwnCpuSeconds();
   vabench::LoadResult result = vabench::RunLoad(channels, name_at, load);
+  report.client_cpu_seconds = OwnCpuSeconds() - client_cpu_before;
 
   if (pid > 0) report.va_after = Sample(pid);
   if (!report.va_before.has_value() || !report.va_after.has_value()) {

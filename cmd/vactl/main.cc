@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/cli.h"
 #include "common/grpc_tls.h"
 #include "proto/ra.grpc.pb.h"
 #include "ra/acme_json.h"
@@ -86,7 +87,9 @@ std::string CodeName(grpc::StatusCode code) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  common::NormalizedArgs args(argc, argv);  // --dashed-names as documented
+  std::vector<char*> positional =
+      absl::ParseCommandLine(args.argc(), args.argv());
   if (positional.size() < 3) return Usage("missing command or argument");
   const std::string command = positional[1];
   const std::string argument = positional[2];

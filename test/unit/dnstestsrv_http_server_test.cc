@@ -101,7 +101,7 @@ std::unique_ptr<HttpServer> StartEcho(HttpServerOptions options = {}) {
   return server.ok() ? *std::move(server) : nullptr;
 }
 
-TEST(HttpServer, ServesPostWithBodyAndHeaders) {
+TEST(DnstestsrvHttpServer, ServesPostWithBodyAndHeaders) {
   auto server = StartEcho();
   ASSERT_NE(server, nullptr);
   EXPECT_NE(server->port(), 0);
@@ -118,7 +118,7 @@ TEST(HttpServer, ServesPostWithBodyAndHeaders) {
               HasSubstr("\r\n\r\nPOST /set-txt q=a=b body=hello x-test=hello"));
 }
 
-TEST(HttpServer, KeepAliveAndPipelining) {
+TEST(DnstestsrvHttpServer, KeepAliveAndPipelining) {
   auto server = StartEcho();
   Client c(server->address());
   c.Send(
@@ -130,7 +130,7 @@ TEST(HttpServer, KeepAliveAndPipelining) {
   EXPECT_THAT(c.ReadResponse(), StartsWith("HTTP/1.1 404 Not Found"));
 }
 
-TEST(HttpServer, ClosesWhenAsked) {
+TEST(DnstestsrvHttpServer, ClosesWhenAsked) {
   auto server = StartEcho();
   {
     Client c(server->address());
@@ -146,7 +146,7 @@ TEST(HttpServer, ClosesWhenAsked) {
   }
 }
 
-TEST(HttpServer, ExpectContinueGetsInterimResponse) {
+TEST(DnstestsrvHttpServer, ExpectContinueGetsInterimResponse) {
   auto server = StartEcho();
   Client c(server->address());
   c.Send(
@@ -162,9 +162,10 @@ struct BadRequestCase {
   int status;
 };
 
-class HttpServerBadRequest : public ::testing::TestWithParam<BadRequestCase> {};
+class DnstestsrvHttpBadRequest
+    : public ::testing::TestWithParam<BadRequestCase> {};
 
-TEST_P(HttpServerBadRequest, AnswersErrorAndCloses) {
+TEST_P(DnstestsrvHttpBadRequest, AnswersErrorAndCloses) {
   HttpServerOptions options;
   options.max_header_bytes = 1024;
   options.max_body_bytes = 100;
@@ -181,7 +182,7 @@ TEST_P(HttpServerBadRequest, AnswersErrorAndCloses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Http, HttpServerBadRequest,
+    Http, DnstestsrvHttpBadRequest,
     ::testing::Values(
         BadRequestCase{"garbage", "\x01\x02\xff garbage\r\n\r\n", 400},
         BadRequestCase{"no target", "GET\r\n\r\n", 400},
@@ -218,7 +219,7 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
-TEST(HttpServer, IdleConnectionsTimeOut) {
+TEST(DnstestsrvHttpServer, IdleConnectionsTimeOut) {
   HttpServerOptions options;
   options.read_timeout = absl::Milliseconds(200);
   auto server = StartEcho(options);
@@ -229,7 +230,7 @@ TEST(HttpServer, IdleConnectionsTimeOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
-TEST(HttpServer, ConnectionCapAnswers503) {
+TEST(DnstestsrvHttpServer, ConnectionCapAnswers503) {
   HttpServerOptions options;
   options.max_connections = 1;
   auto server = StartEcho(options);
@@ -240,7 +241,7 @@ TEST(HttpServer, ConnectionCapAnswers503) {
   EXPECT_THAT(second.ReadResponse(), StartsWith("HTTP/1.1 503"));
 }
 
-TEST(HttpServer, ShutdownEndsIdleConnectionsPromptly) {
+TEST(DnstestsrvHttpServer, ShutdownEndsIdleConnectionsPromptly) {
   auto server = StartEcho();
   Client c(server->address());
   c.Send("GET / HTTP/1.1\r\n\r\n");
@@ -254,7 +255,7 @@ TEST(HttpServer, ShutdownEndsIdleConnectionsPromptly) {
   EXPECT_FALSE(late.connected());  // the listening socket is closed
 }
 
-TEST(HttpServer, ConcurrentHandlers) {
+TEST(DnstestsrvHttpServer, ConcurrentHandlers) {
   std::atomic<int> calls{0};
   auto server = HttpServer::Start("127.0.0.1:0", [&](const HttpRequest&) {
     ++calls;
@@ -275,7 +276,7 @@ TEST(HttpServer, ConcurrentHandlers) {
   EXPECT_EQ(calls.load(), 160);
 }
 
-TEST(HttpServer, Ipv6LoopbackAndBadAddresses) {
+TEST(DnstestsrvHttpServer, Ipv6LoopbackAndBadAddresses) {
   auto v6 = HttpServer::Start("[::1]:0", Echo);
   if (v6.ok()) {
     Client c((*v6)->address());

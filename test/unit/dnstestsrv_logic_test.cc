@@ -27,7 +27,7 @@ using ::testing::IsEmpty;
 
 // ---------------------------------------------------------------- store
 
-TEST(RecordStore, NamesAreCaseAndDotInsensitive) {
+TEST(DnsRecordStore, NamesAreCaseAndDotInsensitive) {
   RecordStore store;
   store.AddTxt("_ACME-challenge.Example.COM.", TxtRecord{{"v1"}});
   store.AddTxt("_acme-challenge.example.com", TxtRecord{{"v2"}});
@@ -38,7 +38,7 @@ TEST(RecordStore, NamesAreCaseAndDotInsensitive) {
   EXPECT_EQ(store.size(), 1u);
 }
 
-TEST(RecordStore, SnapshotsAreImmutableAndEmptyNamesVanish) {
+TEST(DnsRecordStore, SnapshotsAreImmutableAndEmptyNamesVanish) {
   RecordStore store;
   store.AddCaa("example.com", CaaRecord{0, "issue", "ca.example"});
   auto before = store.Find("example.com");
@@ -73,12 +73,12 @@ FaultSpec Fault(std::string host, FaultMode mode,
   return f;
 }
 
-TEST(FaultTable, NoFaultsNoMatch) {
+TEST(DnsFaultTable, NoFaultsNoMatch) {
   FaultTable faults(1);
   EXPECT_FALSE(faults.Match("example.com", kTypeTXT, Transport::kUdp));
 }
 
-TEST(FaultTable, CountLimitsToFirstNQueries) {
+TEST(DnsFaultTable, CountLimitsToFirstNQueries) {
   FaultTable faults(1);
   faults.Set(Fault("Example.com.", FaultMode::kServfail, std::nullopt, 2));
   EXPECT_TRUE(faults.Match("example.com", kTypeTXT, Transport::kUdp));
@@ -87,7 +87,7 @@ TEST(FaultTable, CountLimitsToFirstNQueries) {
   EXPECT_THAT(faults.List(), IsEmpty());  // used up faults are removed
 }
 
-TEST(FaultTable, ProbabilityZeroAndOne) {
+TEST(DnsFaultTable, ProbabilityZeroAndOne) {
   FaultTable faults(1);
   faults.Set(
       Fault("never.test", FaultMode::kDrop, std::nullopt, std::nullopt, 0.0));
@@ -99,7 +99,7 @@ TEST(FaultTable, ProbabilityZeroAndOne) {
   }
 }
 
-TEST(FaultTable, ProbabilityHalfHitsAboutHalf) {
+TEST(DnsFaultTable, ProbabilityHalfHitsAboutHalf) {
   FaultTable faults(42);
   faults.Set(Fault("flaky.test", FaultMode::kServfail, std::nullopt,
                    std::nullopt, 0.5));
@@ -111,7 +111,7 @@ TEST(FaultTable, ProbabilityHalfHitsAboutHalf) {
   EXPECT_LT(hits, 2300);
 }
 
-TEST(FaultTable, CountConsumedByConsideredQueriesEvenOnMiss) {
+TEST(DnsFaultTable, CountConsumedByConsideredQueriesEvenOnMiss) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kDrop, std::nullopt, 3, 0.0));
   for (int i = 0; i < 3; ++i)
@@ -119,7 +119,7 @@ TEST(FaultTable, CountConsumedByConsideredQueriesEvenOnMiss) {
   EXPECT_THAT(faults.List(), IsEmpty());
 }
 
-TEST(FaultTable, PerTypeBeforeAllTypes) {
+TEST(DnsFaultTable, PerTypeBeforeAllTypes) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kRefused));
   faults.Set(Fault("x.test", FaultMode::kServfail, kTypeCAA, 1));
@@ -135,14 +135,14 @@ TEST(FaultTable, PerTypeBeforeAllTypes) {
   EXPECT_FALSE(faults.Match("other.test", kTypeTXT, Transport::kUdp));
 }
 
-TEST(FaultTable, TypeSpecificOnlyMatchesItsType) {
+TEST(DnsFaultTable, TypeSpecificOnlyMatchesItsType) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kNxdomain, kTypeTXT));
   EXPECT_TRUE(faults.Match("x.test", kTypeTXT, Transport::kUdp));
   EXPECT_FALSE(faults.Match("x.test", kTypeCAA, Transport::kUdp));
 }
 
-TEST(FaultTable, TruncateIsUdpOnlyAndNotConsumedByTcp) {
+TEST(DnsFaultTable, TruncateIsUdpOnlyAndNotConsumedByTcp) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kTruncate, std::nullopt, 1));
   EXPECT_FALSE(faults.Match("x.test", kTypeTXT, Transport::kTcp));
@@ -150,7 +150,7 @@ TEST(FaultTable, TruncateIsUdpOnlyAndNotConsumedByTcp) {
   EXPECT_FALSE(faults.Match("x.test", kTypeTXT, Transport::kUdp));
 }
 
-TEST(FaultTable, SetReplacesSameHostAndTypeAndClearRemoves) {
+TEST(DnsFaultTable, SetReplacesSameHostAndTypeAndClearRemoves) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kDrop));
   faults.Set(Fault("X.TEST.", FaultMode::kRefused));
@@ -165,7 +165,7 @@ TEST(FaultTable, SetReplacesSameHostAndTypeAndClearRemoves) {
   EXPECT_FALSE(faults.Match("y.test", kTypeA, Transport::kUdp));
 }
 
-TEST(FaultTable, ModeNames) {
+TEST(DnsFaultTable, ModeNames) {
   for (absl::string_view name :
        {"drop", "delay", "servfail", "refused", "nxdomain", "truncate"}) {
     auto mode = FaultModeFromString(name);
@@ -178,7 +178,7 @@ TEST(FaultTable, ModeNames) {
 
 // ---------------------------------------------------------------- history
 
-TEST(RequestHistory, IsBoundedAndFiltersByName) {
+TEST(DnsRequestHistory, IsBoundedAndFiltersByName) {
   RequestHistory history(3);
   for (int i = 0; i < 5; ++i) {
     RequestEvent e;
@@ -261,9 +261,9 @@ Answer Ask(const Responder& responder, absl::string_view name, uint16_t type,
   return a;
 }
 
-class ResponderTest : public ::testing::Test {
+class DnsResponderTest : public ::testing::Test {
  protected:
-  ResponderTest()
+  DnsResponderTest()
       : faults_(7), history_(1000), responder_(&store_, &faults_, &history_) {
     store_.AddTxt("_acme-challenge.example.com", TxtRecord{{"token"}});
     store_.AddCaa("example.com", CaaRecord{0, "issue", "ca.example"});
@@ -309,7 +309,7 @@ struct ResolveCase {
   bool ad = false;
 };
 
-TEST_F(ResponderTest, AnswersFromRecords) {
+TEST_F(DnsResponderTest, AnswersFromRecords) {
   const std::string soa = "example.com SOA ns.dnstestsrv.invalid";
   const ResolveCase cases[] = {
       {"txt",
@@ -432,12 +432,12 @@ TEST_F(ResponderTest, AnswersFromRecords) {
   }
 }
 
-TEST_F(ResponderTest, AnyReturnsEveryType) {
+TEST_F(DnsResponderTest, AnyReturnsEveryType) {
   Answer a = Ask(responder_, "example.com", kTypeANY);
   EXPECT_EQ(a.answers.size(), 4u);  // A, AAAA, 2 CAA
 }
 
-TEST_F(ResponderTest, SoaOwnerIsTheLastTwoLabels) {
+TEST_F(DnsResponderTest, SoaOwnerIsTheLastTwoLabels) {
   EXPECT_EQ(SoaOwner("_acme-challenge.www.example.com"), "example.com");
   EXPECT_EQ(SoaOwner("example.com"), "example.com");
   EXPECT_EQ(SoaOwner("com"), "com");
@@ -445,7 +445,7 @@ TEST_F(ResponderTest, SoaOwnerIsTheLastTwoLabels) {
   EXPECT_EQ(SoaOwner("a.b\\.c.d"), "b\\.c.d");
 }
 
-TEST_F(ResponderTest, FaultsOverrideRecords) {
+TEST_F(DnsResponderTest, FaultsOverrideRecords) {
   struct Case {
     FaultMode mode;
     uint8_t rcode;
@@ -482,7 +482,7 @@ TEST_F(ResponderTest, FaultsOverrideRecords) {
   }
 }
 
-TEST_F(ResponderTest, DropSendsNothingAndHistoryNotesFaults) {
+TEST_F(DnsResponderTest, DropSendsNothingAndHistoryNotesFaults) {
   faults_.Set(Fault("example.com", FaultMode::kDrop, kTypeCAA));
   EXPECT_TRUE(Ask(responder_, "example.com", kTypeCAA).dropped);
   EXPECT_FALSE(Ask(responder_, "example.com", kTypeA).dropped);
@@ -495,7 +495,7 @@ TEST_F(ResponderTest, DropSendsNothingAndHistoryNotesFaults) {
   EXPECT_EQ(events[1].transport, Transport::kUdp);
 }
 
-TEST_F(ResponderTest, TruncatedUdpThenFullTcp) {
+TEST_F(DnsResponderTest, TruncatedUdpThenFullTcp) {
   faults_.Set(Fault("example.com", FaultMode::kTruncate));
   Answer udp = Ask(responder_, "example.com", kTypeCAA, Transport::kUdp);
   EXPECT_TRUE(udp.tc);
@@ -505,7 +505,7 @@ TEST_F(ResponderTest, TruncatedUdpThenFullTcp) {
   EXPECT_EQ(tcp.answers.size(), 2u);
 }
 
-TEST_F(ResponderTest, LargeAnswersTruncateOverUdpOnly) {
+TEST_F(DnsResponderTest, LargeAnswersTruncateOverUdpOnly) {
   for (int i = 0; i < 10; ++i)
     store_.AddTxt("big.test", TxtRecord{{std::string(200, 'x')}});
   EXPECT_TRUE(Ask(responder_, "big.test", kTypeTXT, Transport::kUdp).tc);
@@ -518,7 +518,7 @@ TEST_F(ResponderTest, LargeAnswersTruncateOverUdpOnly) {
 
 std::vector<uint8_t> Raw(std::initializer_list<uint8_t> b) { return b; }
 
-TEST_F(ResponderTest, MalformedAndUnsupportedQueries) {
+TEST_F(DnsResponderTest, MalformedAndUnsupportedQueries) {
   // Header readable, question broken: FORMERR with the same id.
   std::vector<uint8_t> bad =
       Raw({0xAB, 0xCD, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5, 'x'});
@@ -560,9 +560,9 @@ TEST_F(ResponderTest, MalformedAndUnsupportedQueries) {
 
 // ---------------------------------------------------------------- API
 
-class ApiTest : public ::testing::Test {
+class DnsApiTest : public ::testing::Test {
  protected:
-  ApiTest()
+  DnsApiTest()
       : faults_(3), history_(100), api_(&store_, &faults_, &history_, false) {}
 
   common::HttpResponse Post(absl::string_view path, absl::string_view body) {
@@ -586,7 +586,7 @@ struct ApiCase {
   std::string error;  // substring of the 400 body
 };
 
-TEST_F(ApiTest, ValidatesInputAndNamesTheField) {
+TEST_F(DnsApiTest, ValidatesInputAndNamesTheField) {
   const ApiCase cases[] = {
       {"/set-txt", R"({"host":"x.test","value":"v"})", 200, ""},
       {"/set-txt", R"({"Host":"x.test","Value":"v"})", 200, ""},
@@ -663,7 +663,7 @@ TEST_F(ApiTest, ValidatesInputAndNamesTheField) {
   }
 }
 
-TEST_F(ApiTest, ChangesTheStoreAndFailedRequestsChangeNothing) {
+TEST_F(DnsApiTest, ChangesTheStoreAndFailedRequestsChangeNothing) {
   EXPECT_EQ(
       Post("/set-txt", R"({"host":"_acme-challenge.X.test.","value":"v1"})")
           .status,
@@ -720,7 +720,7 @@ TEST_F(ApiTest, ChangesTheStoreAndFailedRequestsChangeNothing) {
   EXPECT_THAT(faults_.List(), IsEmpty());
 }
 
-TEST_F(ApiTest, HistoryJsonHasPebbleShape) {
+TEST_F(DnsApiTest, HistoryJsonHasPebbleShape) {
   Responder responder(&store_, &faults_, &history_);
   std::vector<uint8_t> q = BuildQuery(1, "Hist.test", kTypeCAA);
   responder.Handle(q.data(), q.size(), Transport::kTcp, "127.0.0.1:5");
@@ -739,7 +739,7 @@ TEST_F(ApiTest, HistoryJsonHasPebbleShape) {
   EXPECT_EQ(Post("/dns-request-history", R"({"host":"hist.test"})").body, "[]");
 }
 
-TEST(ApiWithoutHistory, SaysHistoryIsOff) {
+TEST(DnsApiWithoutHistory, SaysHistoryIsOff) {
   RecordStore store;
   FaultTable faults;
   ManagementApi api(&store, &faults, nullptr, false);
@@ -754,7 +754,7 @@ TEST(ApiWithoutHistory, SaysHistoryIsOff) {
   EXPECT_EQ(api.Handle(r).status, 405);
 }
 
-TEST(RecordsFile, DemoFileLoadsAndServes) {
+TEST(DnsRecordsFile, DemoFileLoadsAndServes) {
   RecordStore store;
   FaultTable faults(1);
   ManagementApi api(&store, &faults, nullptr, false);
@@ -783,7 +783,7 @@ TEST(RecordsFile, DemoFileLoadsAndServes) {
           "_acme-challenge.multi.example.test TXT first|second"});
 }
 
-TEST(RecordsFile, ErrorsNameSectionAndIndex) {
+TEST(DnsRecordsFile, ErrorsNameSectionAndIndex) {
   RecordStore store;
   FaultTable faults;
   ManagementApi api(&store, &faults, nullptr, false);

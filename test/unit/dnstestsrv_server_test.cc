@@ -159,7 +159,7 @@ std::pair<int, std::string> HttpPost(const common::SocketAddress& server,
           body_at == std::string::npos ? "" : response.substr(body_at + 4)};
 }
 
-class ServerTest : public ::testing::Test {
+class DnsServerTest : public ::testing::Test {
  protected:
   void SetUp() override { Start("127.0.0.1:0"); }
 
@@ -200,7 +200,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<common::HttpServer> http_;
 };
 
-TEST_F(ServerTest, ApiSetRecordsAreServedOverUdpAndTcp) {
+TEST_F(DnsServerTest, ApiSetRecordsAreServedOverUdpAndTcp) {
   ASSERT_EQ(Post("/set-txt",
                  R"({"host":"_acme-challenge.example.test.","value":"tok"})"),
             200);
@@ -248,7 +248,7 @@ TEST_F(ServerTest, ApiSetRecordsAreServedOverUdpAndTcp) {
   EXPECT_THAT(tcp_history, HasSubstr(R"("transport":"tcp")"));
 }
 
-TEST_F(ServerTest, BadApiInputIs400WithMessage) {
+TEST_F(DnsServerTest, BadApiInputIs400WithMessage) {
   auto [status, body] =
       HttpPost(http_->address(), "/set-txt", "{\"host\": \"x.test\", ");
   EXPECT_EQ(status, 400);
@@ -261,7 +261,7 @@ TEST_F(ServerTest, BadApiInputIs400WithMessage) {
   EXPECT_EQ(status, 404);
 }
 
-TEST_F(ServerTest, TruncateFaultFallsBackToTcp) {
+TEST_F(DnsServerTest, TruncateFaultFallsBackToTcp) {
   ASSERT_EQ(Post("/set-txt", R"({"host":"tc.test","value":"full answer"})"),
             200);
   ASSERT_EQ(Post("/set-fault", R"({"host":"tc.test","mode":"truncate"})"), 200);
@@ -275,7 +275,7 @@ TEST_F(ServerTest, TruncateFaultFallsBackToTcp) {
   EXPECT_THAT(TxtValues(full), ElementsAre("full answer"));
 }
 
-TEST_F(ServerTest, LargeAnswerTruncatesOverUdpOnly) {
+TEST_F(DnsServerTest, LargeAnswerTruncatesOverUdpOnly) {
   std::string value(3000, 'v');  // 12 character-strings, > 1232 octets
   ASSERT_EQ(Post("/set-txt", absl::StrCat(R"({"host":"big.test","value":")",
                                           value, R"("})")),
@@ -289,7 +289,7 @@ TEST_F(ServerTest, LargeAnswerTruncatesOverUdpOnly) {
 }
 
 // `dig` retries over TCP on TC=1 by itself: an independent client check.
-TEST_F(ServerTest, DigFollowsTruncationToTcp) {
+TEST_F(DnsServerTest, DigFollowsTruncationToTcp) {
   if (access("/usr/bin/dig", X_OK) != 0) GTEST_SKIP() << "dig not installed";
   ASSERT_EQ(Post("/set-txt",
                  R"({"host":"_acme-challenge.dig.test","value":"via-tcp"})"),
@@ -316,7 +316,7 @@ TEST_F(ServerTest, DigFollowsTruncationToTcp) {
   EXPECT_EQ(events[1].transport, Transport::kTcp);
 }
 
-TEST_F(ServerTest, DelayDoesNotStallOtherQueries) {
+TEST_F(DnsServerTest, DelayDoesNotStallOtherQueries) {
   ASSERT_EQ(Post("/add-a", R"({"host":"slow.test","addresses":["192.0.2.7"]})"),
             200);
   ASSERT_EQ(Post("/add-a", R"({"host":"fast.test","addresses":["192.0.2.8"]})"),
@@ -349,7 +349,7 @@ TEST_F(ServerTest, DelayDoesNotStallOtherQueries) {
   EXPECT_EQ(tcp_answer.answers.size(), 1u);
 }
 
-TEST_F(ServerTest, DropWithCountTimesOutThenAnswers) {
+TEST_F(DnsServerTest, DropWithCountTimesOutThenAnswers) {
   ASSERT_EQ(Post("/set-txt", R"({"host":"drop.test","value":"eventually"})"),
             200);
   ASSERT_EQ(
@@ -369,7 +369,7 @@ TEST_F(ServerTest, DropWithCountTimesOutThenAnswers) {
                           BuildQuery(15, "drop.test", kTypeCAA), 2000));
 }
 
-TEST_F(ServerTest, RcodeFaultsAndFlags) {
+TEST_F(DnsServerTest, RcodeFaultsAndFlags) {
   struct Case {
     std::string body;
     uint8_t rcode;
@@ -409,7 +409,7 @@ TEST_F(ServerTest, RcodeFaultsAndFlags) {
   EXPECT_TRUE(ad.header.rd);  // copied from the query
 }
 
-TEST_F(ServerTest, GarbageIsSurvivedAndMalformedGetsFormerr) {
+TEST_F(DnsServerTest, GarbageIsSurvivedAndMalformedGetsFormerr) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   std::mt19937 rng(5);
   for (int i = 0; i < 500; ++i) {
@@ -443,7 +443,7 @@ TEST_F(ServerTest, GarbageIsSurvivedAndMalformedGetsFormerr) {
       1u);
 }
 
-TEST_F(ServerTest, ManyQueriesInABurst) {
+TEST_F(DnsServerTest, ManyQueriesInABurst) {
   ASSERT_EQ(
       Post("/add-a", R"({"host":"burst.test","addresses":["192.0.2.1"]})"),
       200);
@@ -472,7 +472,7 @@ TEST_F(ServerTest, ManyQueriesInABurst) {
   EXPECT_EQ(answered, kQueries);
 }
 
-TEST_F(ServerTest, ShutdownIsPromptWithPendingWork) {
+TEST_F(DnsServerTest, ShutdownIsPromptWithPendingWork) {
   ASSERT_EQ(Post("/set-fault",
                  R"({"host":"never.test","mode":"delay","delay_ms":60000})"),
             200);
@@ -491,7 +491,7 @@ TEST_F(ServerTest, ShutdownIsPromptWithPendingWork) {
   close(fd);
 }
 
-TEST(ServerIpv6, ServesOnIpv6Loopback) {
+TEST(DnsServerIpv6, ServesOnIpv6Loopback) {
   RecordStore store;
   FaultTable faults;
   Responder responder(&store, &faults, nullptr);
@@ -510,7 +510,7 @@ TEST(ServerIpv6, ServesOnIpv6Loopback) {
       1u);
 }
 
-TEST(ServerAddress, RejectsBadAddresses) {
+TEST(DnsServerAddress, RejectsBadAddresses) {
   RecordStore store;
   FaultTable faults;
   Responder responder(&store, &faults, nullptr);

@@ -53,9 +53,9 @@ struct BadQueryCase {
   std::string error;
 };
 
-class BadQueryTest : public ::testing::TestWithParam<BadQueryCase> {};
+class DnsWireBadQuery : public ::testing::TestWithParam<BadQueryCase> {};
 
-TEST_P(BadQueryTest, IsRejectedWithReason) {
+TEST_P(DnsWireBadQuery, IsRejectedWithReason) {
   const BadQueryCase& c = GetParam();
   absl::StatusOr<Query> q = ParseQuery(c.bytes.data(), c.bytes.size());
   ASSERT_FALSE(q.ok()) << c.label;
@@ -74,7 +74,7 @@ Bytes LabelsOf63(int count) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Wire, BadQueryTest,
+    Wire, DnsWireBadQuery,
     ::testing::Values(
         BadQueryCase{"empty", {}, "shorter than a header"},
         BadQueryCase{"11 bytes", Bytes(11, 0), "shorter than a header"},
@@ -156,7 +156,7 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
-TEST(ParseQuery, ReadsHeaderQuestionAndFlags) {
+TEST(DnsWireParseQuery, ReadsHeaderQuestionAndFlags) {
   Bytes q = Cat({HeaderBytes(1, 0, 0, 0, 0x01), kExampleCom, kTypeTxtIn});
   q[3] = 0x10;  // CD
   absl::StatusOr<Query> parsed = ParseQuery(q.data(), q.size());
@@ -171,7 +171,7 @@ TEST(ParseQuery, ReadsHeaderQuestionAndFlags) {
   EXPECT_FALSE(parsed->has_edns);
 }
 
-TEST(ParseQuery, ReadsEdnsOpt) {
+TEST(DnsWireParseQuery, ReadsEdnsOpt) {
   struct Case {
     Bytes opt;
     uint16_t want_size;
@@ -194,7 +194,7 @@ TEST(ParseQuery, ReadsEdnsOpt) {
   }
 }
 
-TEST(ParseQuery, SkipsOtherRecordsAndTrailingBytes) {
+TEST(DnsWireParseQuery, SkipsOtherRecordsAndTrailingBytes) {
   // An answer record (as in a NOTIFY-like query) before the OPT, then junk.
   Bytes answer = {0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 1, 2, 3, 4};
   Bytes q = Cat({HeaderBytes(1, 1, 0, 1),
@@ -208,7 +208,7 @@ TEST(ParseQuery, SkipsOtherRecordsAndTrailingBytes) {
   EXPECT_TRUE(parsed->has_edns);
 }
 
-TEST(ReadName, FollowsBackwardPointersAndEscapes) {
+TEST(DnsWireReadName, FollowsBackwardPointersAndEscapes) {
   // offset 12: example.com; offset 25: "www" + pointer to 12;
   // offset 31: label "a.b\x00" + pointer to 25.
   Bytes m = Cat({HeaderBytes(1),
@@ -231,7 +231,7 @@ TEST(ReadName, FollowsBackwardPointersAndEscapes) {
   EXPECT_EQ(end, 40u);
 }
 
-TEST(ReadName, RejectsMutualPointerLoop) {
+TEST(DnsWireReadName, RejectsMutualPointerLoop) {
   // offset 12: pointer to 14; offset 14: pointer to 12 (a two-step loop).
   Bytes m = Cat({HeaderBytes(1), {0xC0, 14, 0xC0, 12}});
   size_t end;
@@ -239,7 +239,7 @@ TEST(ReadName, RejectsMutualPointerLoop) {
   EXPECT_FALSE(ReadName(m.data(), m.size(), 14, &end).ok());
 }
 
-TEST(ReadName, RejectsLongNameBuiltFromPointers) {
+TEST(DnsWireReadName, RejectsLongNameBuiltFromPointers) {
   // Four 63-octet labels at 12, then a name that adds a fifth via pointer.
   Bytes m = Cat({HeaderBytes(1), LabelsOf63(4)});
   size_t second = m.size();
@@ -254,7 +254,7 @@ TEST(ReadName, RejectsLongNameBuiltFromPointers) {
   EXPECT_THAT(std::string(n.status().message()), HasSubstr("longer than 255"));
 }
 
-TEST(ParseQuery, SurvivesRandomGarbageAndMutations) {
+TEST(DnsWireParseQuery, SurvivesRandomGarbageAndMutations) {
   std::mt19937 rng(12345);
   Bytes valid =
       BuildQuery(7, "_acme-challenge.www.example.com", kTypeTXT, true, 1232);
@@ -284,7 +284,7 @@ TEST(ParseQuery, SurvivesRandomGarbageAndMutations) {
   EXPECT_GT(parsed_ok, 0);  // mutations of a valid query sometimes survive
 }
 
-TEST(BuildQuery, RoundTripsNames) {
+TEST(DnsWireBuildQuery, RoundTripsNames) {
   const std::string names[] = {"example.com",
                                "Example.COM",
                                "a.b.c.d.e.f.g",
@@ -315,7 +315,7 @@ Query ParsedQuery(absl::string_view name, uint16_t type,
   return *parsed;
 }
 
-TEST(BuildResponse, RecordsRoundTrip) {
+TEST(DnsWireBuildResponse, RecordsRoundTrip) {
   Query q = ParsedQuery("Host.Example.com", kTypeANY);
   Response r;
   r.ad = true;
@@ -368,7 +368,7 @@ TEST(BuildResponse, RecordsRoundTrip) {
   EXPECT_EQ(soa.minimum, 4u);
 }
 
-TEST(BuildResponse, CompressesOwnerNamesToTheQuestion) {
+TEST(DnsWireBuildResponse, CompressesOwnerNamesToTheQuestion) {
   Query q = ParsedQuery("www.example.com", kTypeA);
   Response r;
   r.answers = {{q.qname, 0, ARecord{{1, 2, 3, 4}}}};
@@ -397,7 +397,7 @@ struct TxtCase {
   std::vector<size_t> want_lengths;
 };
 
-TEST(BuildResponse, SplitsLongTxtIntoCharacterStrings) {
+TEST(DnsWireBuildResponse, SplitsLongTxtIntoCharacterStrings) {
   const TxtCase cases[] = {
       {{std::string(255, 'a')}, {255}},
       {{std::string(256, 'a')}, {255, 1}},
@@ -429,7 +429,7 @@ TEST(BuildResponse, SplitsLongTxtIntoCharacterStrings) {
   }
 }
 
-TEST(BuildResponse, TruncatesWhenTooBigAndKeepsOpt) {
+TEST(DnsWireBuildResponse, TruncatesWhenTooBigAndKeepsOpt) {
   struct Case {
     std::optional<uint16_t> edns;
     size_t max;
@@ -461,7 +461,7 @@ TEST(BuildResponse, TruncatesWhenTooBigAndKeepsOpt) {
   }
 }
 
-TEST(BuildResponse, CarriesExtendedRcodeInOpt) {
+TEST(DnsWireBuildResponse, CarriesExtendedRcodeInOpt) {
   Query q = ParsedQuery("x.example", kTypeA, 1232);
   Response r;
   r.rcode = 16;  // BADVERS
@@ -473,7 +473,7 @@ TEST(BuildResponse, CarriesExtendedRcodeInOpt) {
   EXPECT_EQ(m->additional[0].ttl >> 24, 1u);  // 16 >> 4
 }
 
-TEST(BuildErrorResponse, EchoesIdOpcodeAndRd) {
+TEST(DnsWireBuildErrorResponse, EchoesIdOpcodeAndRd) {
   Header h;
   h.id = 4242;
   h.opcode = 2;
@@ -489,7 +489,7 @@ TEST(BuildErrorResponse, EchoesIdOpcodeAndRd) {
   EXPECT_EQ(back->qdcount, 0);
 }
 
-TEST(Names, CanonicalAndValidate) {
+TEST(DnsWireNames, CanonicalAndValidate) {
   struct Case {
     std::string in;
     std::string canonical;
@@ -519,7 +519,7 @@ TEST(Names, CanonicalAndValidate) {
   EXPECT_FALSE(ValidateName(long_name).ok());  // 4*64+1 = 257 octets
 }
 
-TEST(RRTypes, NamesRoundTrip) {
+TEST(DnsWireRRTypes, NamesRoundTrip) {
   EXPECT_EQ(RRTypeToString(kTypeCAA), "CAA");
   EXPECT_EQ(RRTypeToString(65), "TYPE65");
   EXPECT_EQ(RRTypeFromString("txt"), kTypeTXT);

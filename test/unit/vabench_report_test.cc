@@ -23,6 +23,7 @@ RunReport Sample() {
   r.va_before = ProcSample{1.0, 30000, 20000, 9};
   r.va_after = ProcSample{1.5, 40960, 30000, 9};
   r.dns = VaDnsCounters{4000, 3900, 5, 100, 3, 2};
+  r.client_cpu_seconds = 0.25;
   return r;
 }
 
@@ -73,6 +74,7 @@ TEST(ReportTest, TextNamesTheHeadlineFigures) {
   EXPECT_THAT(text, HasSubstr("500.0 us per validation"));
   EXPECT_THAT(text, HasSubstr("peak RSS 40.0 MiB"));
   EXPECT_THAT(text, HasSubstr("4000 queries (2000/s"));
+  EXPECT_THAT(text, HasSubstr("vabench CPU: 0.250 s"));
 }
 
 }  // namespace

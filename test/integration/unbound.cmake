@@ -1,0 +1,1 @@
+va_integration_test(unbound_integration_test SOURCES unbound_integration_test.cc)
