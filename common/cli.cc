@@ -23,8 +23,11 @@ NormalizedArgs::NormalizedArgs(int argc, char** argv) {
         const size_t dashes = arg[1] == '-' ? 2 : 1;
         const size_t eq = arg.find('=');
         const size_t end = eq == std::string::npos ? arg.size() : eq;
-        arg = arg.substr(0, dashes) +
-              Underscored(arg.substr(dashes, end - dashes)) + arg.substr(end);
+        std::string name = Underscored(arg.substr(dashes, end - dashes));
+        std::string rebuilt(arg, 0, dashes);
+        rebuilt.append(name);
+        rebuilt.append(arg, end, std::string::npos);
+        arg = std::move(rebuilt);
       }
     }
     args_.push_back(std::move(arg));

@@ -222,6 +222,7 @@ class RemoteFanout : public std::enable_shared_from_this<RemoteFanout> {
     result.latency = absl::Now() - start_;
     CorroborationDone done;
     std::optional<Problem> problem;
+    QuorumState state = QuorumState::kPending;
     bool decided_now = false, arm = false, all_reported = false,
          canceled_by_us = false;
     const RemoteOutcome outcome = result.outcome;
@@ -237,7 +238,7 @@ class RemoteFanout : public std::enable_shared_from_this<RemoteFanout> {
       ++reported_;
       all_reported = reported_ == remotes_.size();
       if (!decision_) {
-        const QuorumState state = EvaluateQuorum(Tally());
+        state = EvaluateQuorum(Tally());
         if (state != QuorumState::kPending) {
           decision_ = state;
           decided_at_ = absl::Now();
@@ -252,7 +253,7 @@ class RemoteFanout : public std::enable_shared_from_this<RemoteFanout> {
     metrics_->Remote(remote.config.perspective, OutcomeLabel(outcome));
     LogRemoteTrouble(remote, outcome, error, canceled_by_us);
     if (decided_now) {
-      metrics_->Quorum(kind_, QuorumLabel(*decision_));
+      metrics_->Quorum(kind_, QuorumLabel(state));
       if (arm) ArmStragglerCancel();
       std::move(done)(std::move(problem));
     }
