@@ -18,6 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+USER_ARGS="$*"
 SMOKE=0
 BUILD_DIR=""
 OUT=""
@@ -131,8 +132,10 @@ print(" ".join(map(str, ports)))
 EOF
 }
 
-# Waits (bounded) until a DNS server at port $1 answers TXT $2.
+# Waits (bounded) until a DNS server at port $1 answers TXT $2 (without dig:
+# until its TCP port accepts connections).
 wait_dns() {
+  if ! command -v dig >/dev/null; then wait_tcp "$1"; return; fi
   for _ in $(seq 100); do
     if dig @127.0.0.1 -p "$1" +tries=1 +time=1 +short TXT "$2" 2>/dev/null | grep -q .; then
       return 0
@@ -163,15 +166,16 @@ start_dnstestsrv() {  # name records-file -> sets DNS_PORT, DNS_PID
   PIDS+=("$DNS_PID")
 }
 
-start_va() {  # name dns-port -> sets VA_ADDR, VA_METRICS, VA_PID
+start_va() {  # name dns-port [va flags...] -> sets VA_ADDR, VA_METRICS, VA_PID
   local name=$1 dns_port=$2 ports
+  shift 2
   ports=($(free_ports 2))
   VA_ADDR=127.0.0.1:${ports[0]}
   VA_METRICS=127.0.0.1:${ports[1]}
   "$VA" --listen "$VA_ADDR" --plaintext --dns-resolvers "127.0.0.1:$dns_port" \
     --dns-timeout 1s --dns-tries "$DNS_TRIES" --issuer-domain letsencrypt.org \
     --account-uri-prefixes https://acme.example/acct/ \
-    --metrics-listen "$VA_METRICS" >"$WORK/va-$name.log" 2>&1 &
+    --metrics-listen "$VA_METRICS" "$@" >"$WORK/va-$name.log" 2>&1 &
   VA_PID=$!
   PIDS+=("$VA_PID")
   wait_tcp "${ports[0]}"
@@ -311,16 +315,22 @@ sleep 0.3
 start_va lossy "$DNS_PORT"
 bench_run "lossy/dnstestsrv" "${LOSSY_FLAGS[@]}" --mode both --n "$LOSSY_N" \
   --concurrency 256 --deadline 10s
+stop "$VA_PID"
+# The same with the VA's retry budget off: what the budget costs under loss.
+start_va lossy-nobudget "$DNS_PORT" --dns-retry-budget-ratio 0
+bench_run "lossynobudget/dnstestsrv" "${LOSSY_FLAGS[@]}" --mode both \
+  --n "$LOSSY_N" --concurrency 256 --deadline 10s
 stop "$VA_PID"; stop "$DNS_PID"
 
 # --- report --------------------------------------------------------------------
 if [[ -z $OUT ]]; then
   if ((SMOKE)); then OUT=$WORK/results.md; else OUT=$ROOT/bench/results-$(date +%F).md; fi
 fi
+COMMAND="bench/run.sh${USER_ARGS:+ $USER_ARGS}"
 SUMMARY_ARGS=(--runs "$RUNS" --ceilings "$CEILINGS" --out "$OUT"
   --outage-pairs "$OUTAGE_PAIRS" --tries "$DNS_TRIES"
   --namespace "$((ZONES * PER_ZONE)) names ($ZONES zones x $PER_ZONE), caa-share $CAA_SHARE, seed $SEED"
-  --command "bench/run.sh $([[ $SMOKE == 1 ]] && echo --smoke)")
+  --command "$COMMAND")
 ((SMOKE)) && SUMMARY_ARGS+=(--check-smoke)
 $PY "$ROOT/bench/summarize.py" "${SUMMARY_ARGS[@]}"
 ((SMOKE)) || log "report written to $OUT"

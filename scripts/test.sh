@@ -15,11 +15,10 @@ echo "== unit and integration tests"
 # Integration tests start real processes on loopback ports picked at run time.
 (cd build && ctest --output-on-failure -j"$(nproc)" --timeout 600)
 
-if [[ -f docker-compose.yml ]]; then
-  echo "== docker-compose syntax"
-  docker-compose -f docker-compose.yml config -q
-  echo "docker-compose.yml: ok"
-fi
+echo "== docker-compose syntax and stack configuration"
+# Parses docker-compose.yml with Debian's docker-compose (no engine needed)
+# and checks it agrees with deploy/stack.env and the Unbound configuration.
+deploy/check-stack.sh
 
 if [[ "${QUICK:-0}" != 1 && -d test/fuzz ]]; then
   echo "== fuzz smoke"

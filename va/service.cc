@@ -27,6 +27,17 @@ class ValidationMetrics {
     rejected_ = registry->Counter("validation_requests_rejected_total",
                                   "Requests refused before any work",
                                   {"kind", "code"});
+    grpc_latency_ = registry->Histogram(
+        "grpc_server_handling_seconds",
+        "Time from a call's arrival to its answer, by method and status",
+        {"grpc_method", "grpc_code"}, common::MetricsRegistry::LatencyBuckets());
+  }
+
+  // Every answered call, rejected ones included.
+  void Answered(const char* method, const char* code, absl::Duration took) {
+    if (grpc_latency_) {
+      grpc_latency_->Observe({method, code}, absl::ToDoubleSeconds(took));
+    }
   }
 
   void Started(const std::string& kind) {
@@ -54,6 +65,7 @@ class ValidationMetrics {
   common::MetricFamily* latency_ = nullptr;
   common::MetricFamily* in_flight_ = nullptr;
   common::MetricFamily* rejected_ = nullptr;
+  common::MetricFamily* grpc_latency_ = nullptr;
 };
 
 namespace {
@@ -125,15 +137,17 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     grpc::CallbackServerContext* ctx, const ::va::PerformValidationRequest* req,
     ::va::ValidationResult* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
   if (absl::Status s = ValidateDcvRequest(*req); !s.ok()) {
     metrics_->Rejected("dcv", "invalid_argument");
+    metrics_->Answered("DoDCV", "InvalidArgument", absl::Now() - start);
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
-  const absl::Time start = absl::Now();
   const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
   if (deadline - start < deps_.config.min_work_time) {
     metrics_->Rejected("dcv", "deadline_exceeded");
+    metrics_->Answered("DoDCV", "DeadlineExceeded", absl::Now() - start);
     reactor->Finish(grpc::Status(
         grpc::StatusCode::DEADLINE_EXCEEDED,
         absl::StrCat("not enough time left on clock: ",
@@ -153,6 +167,7 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     }
     const absl::Duration latency = absl::Now() - start;
     metrics_->Finished("dcv", problem, latency);
+    metrics_->Answered("DoDCV", "OK", latency);
     AuditLog("Validation result", "dcv", deps_.config,
              req->identifier().value(), req->challenge().type(),
              req->authz().id(), req->authz().regid(), problem, local.attempts,
@@ -197,15 +212,17 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(
     grpc::CallbackServerContext* ctx, const ::va::IsCAAValidRequest* req,
     ::va::IsCAAValidResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
   if (absl::Status s = ValidateCaaRequest(*req); !s.ok()) {
     metrics_->Rejected("caa", "invalid_argument");
+    metrics_->Answered("DoCAA", "InvalidArgument", absl::Now() - start);
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
-  const absl::Time start = absl::Now();
   const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
   if (deadline - start < deps_.config.min_work_time) {
     metrics_->Rejected("caa", "deadline_exceeded");
+    metrics_->Answered("DoCAA", "DeadlineExceeded", absl::Now() - start);
     reactor->Finish(grpc::Status(
         grpc::StatusCode::DEADLINE_EXCEEDED,
         absl::StrCat("not enough time left on clock: ",
@@ -221,6 +238,7 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(
     if (problem) ToProto(*problem, resp->mutable_problem());
     const absl::Duration latency = absl::Now() - start;
     metrics_->Finished("caa", problem, latency);
+    metrics_->Answered("DoCAA", "OK", latency);
     AuditLog("CAA check result", "caa", deps_.config,
              req->identifier().value(), req->validationmethod(),
              req->authzid(), req->accounturiid(), problem, local.attempts,

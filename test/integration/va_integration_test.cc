@@ -5,10 +5,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <thread>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/create_channel.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
 
@@ -352,6 +359,96 @@ TEST_F(VaIntegrationTest, BadRequestsAreInvalidArgument) {
   ::va::ValidationResult r;
   ASSERT_TRUE(stack_->DoDCV("after.example.com", good.key_authorization, &r).ok());
   EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+}
+
+// ---- observability: Prometheus metrics and the audit line ----
+
+TEST_F(VaIntegrationTest, MetricsAndAuditLogDescribeEachValidation) {
+  KeyAuthz k = MakeKeyAuthz(30);
+  SetTxt("_acme-challenge.metrics.example.com", k.txt);
+  ::va::ValidationResult r;
+  ASSERT_TRUE(stack_->DoDCV("metrics.example.com", k.key_authorization, &r).ok());
+  ASSERT_FALSE(r.has_problem()) << r.problem().detail();
+
+  auto metrics = HttpGet(stack_->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_THAT(metrics->body, HasSubstr("dns_query_time_bucket{qtype=\"TXT\""));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("validations_total{kind=\"dcv\",result=\"valid\""));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("grpc_server_handling_seconds_count{grpc_method="
+                        "\"DoDCV\",grpc_code=\"OK\"}"));
+  EXPECT_THAT(metrics->body, HasSubstr("dns_lookup_attempts_count"));
+
+  // One JSON audit line for the validation, with what an auditor needs.
+  const std::string log = stack_->va().Log();
+  EXPECT_THAT(log, HasSubstr("\"msg\":\"Validation result\""));
+  EXPECT_THAT(log, HasSubstr("\"identifier\":\"metrics.example.com\""));
+  EXPECT_THAT(log, HasSubstr("\"result\":\"valid\""));
+  EXPECT_THAT(log, HasSubstr("\"latencyMs\""));
+}
+
+TEST_F(VaIntegrationTest, HealthCheckServing) {
+  // gRPC health checking is on: the standard service answers SERVING.
+  auto channel = grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", stack_->va_port()),
+      grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  // HealthCheckRequest{service=""} is an empty message on the wire.
+  grpc::ByteBuffer request;
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                 &request, &response, [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  // HealthCheckResponse{status=SERVING(1)}: field 1, varint 1.
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+}
+
+// ---- SIGTERM drains in-flight work ----
+
+TEST(DrainTest, SigtermLetsInFlightValidationsFinish) {
+  VaStack stack;
+  ASSERT_TRUE(stack.Start().ok());
+  KeyAuthz k = MakeKeyAuthz(40);
+  ASSERT_TRUE(stack
+                  .Dns("/set-txt",
+                       absl::StrCat("{\"host\":\"_acme-challenge.slow.example."
+                                    "com\",\"value\":\"",
+                                    k.txt, "\"}"))
+                  .ok());
+  ASSERT_TRUE(stack
+                  .Dns("/set-fault",
+                       "{\"host\":\"_acme-challenge.slow.example.com\","
+                       "\"mode\":\"delay\",\"delay_ms\":600}")
+                  .ok());
+  ::va::ValidationResult r;
+  grpc::Status status;
+  std::thread call([&] {
+    status = stack.DoDCV("slow.example.com", k.key_authorization, &r,
+                         absl::Seconds(10));
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  const int exit_status = stack.va().Stop(absl::Seconds(10));
+  call.join();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+  EXPECT_TRUE(WIFEXITED(exit_status));
+  EXPECT_EQ(WEXITSTATUS(exit_status), 0);
 }
 
 // ---- the case this project exists for: CAA for the TLD "me" ----

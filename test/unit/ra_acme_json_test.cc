@@ -55,7 +55,7 @@ core::ProblemDetails DnsTimeout() {
   return p;
 }
 
-TEST(AcmeJsonTest, PendingAuthorization) {
+TEST(RaAcmeJsonTest, PendingAuthorization) {
   const AuthorizationResponse view = RenderAuthorization(BaseRecord(), kNow);
   const google::protobuf::Struct json = Parse(AuthorizationJson(view));
   EXPECT_EQ(Field(json, "id").number_value(), 42);
@@ -76,7 +76,7 @@ TEST(AcmeJsonTest, PendingAuthorization) {
   EXPECT_EQ(json.fields().count("retryAfter"), 0u);
 }
 
-TEST(AcmeJsonTest, ProcessingWithScheduledRetryShowsErrorAndRetryAfter) {
+TEST(RaAcmeJsonTest, ProcessingWithScheduledRetryShowsErrorAndRetryAfter) {
   AuthzRecord r = BaseRecord();
   r.state = {AuthzStatus::kPending, ChallengeStatus::kProcessing};
   r.attempts = 1;
@@ -112,7 +112,7 @@ TEST(AcmeJsonTest, ProcessingWithScheduledRetryShowsErrorAndRetryAfter) {
   EXPECT_EQ(Field(error, "retryAfter").number_value(), 6);
 }
 
-TEST(AcmeJsonTest, ProcessingAttemptInFlight) {
+TEST(RaAcmeJsonTest, ProcessingAttemptInFlight) {
   AuthzRecord r = BaseRecord();
   r.state = {AuthzStatus::kPending, ChallengeStatus::kProcessing};
   r.first_attempt_at = kNow;
@@ -122,7 +122,7 @@ TEST(AcmeJsonTest, ProcessingAttemptInFlight) {
   EXPECT_FALSE(view.has_nextattemptat());
 }
 
-TEST(AcmeJsonTest, ValidWildcard) {
+TEST(RaAcmeJsonTest, ValidWildcard) {
   AuthzRecord r = BaseRecord();
   r.identifier = "*.example.com";
   r.state = {AuthzStatus::kValid, ChallengeStatus::kValid};
@@ -147,7 +147,7 @@ TEST(AcmeJsonTest, ValidWildcard) {
   EXPECT_EQ(json.fields().count("retryAfter"), 0u);
 }
 
-TEST(AcmeJsonTest, InvalidAndExpired) {
+TEST(RaAcmeJsonTest, InvalidAndExpired) {
   AuthzRecord r = BaseRecord();
   r.state = {AuthzStatus::kInvalid, ChallengeStatus::kInvalid};
   core::ProblemDetails p;
@@ -175,7 +175,7 @@ TEST(AcmeJsonTest, InvalidAndExpired) {
   EXPECT_EQ(Field(json, "status").string_value(), "expired");
 }
 
-TEST(AcmeJsonTest, ErrorTypeUrn) {
+TEST(RaAcmeJsonTest, ErrorTypeUrn) {
   EXPECT_EQ(AcmeErrorType("caa"), "urn:ietf:params:acme:error:caa");
   EXPECT_EQ(AcmeErrorType("urn:ietf:params:acme:error:dns"),
             "urn:ietf:params:acme:error:dns");

@@ -19,7 +19,7 @@ struct TransitionCase {
   AuthzState to;
 };
 
-TEST(AuthzStateTest, TransitionTable) {
+TEST(RaAuthzStateTest, TransitionTable) {
   const std::vector<TransitionCase> cases = {
       {kCreated, AuthzEvent::kBeginValidation, true, kProcessing},
       {kCreated, AuthzEvent::kRetryScheduled, false, {}},
@@ -55,14 +55,14 @@ TEST(AuthzStateTest, TransitionTable) {
   }
 }
 
-TEST(AuthzStateTest, FinalStates) {
+TEST(RaAuthzStateTest, FinalStates) {
   EXPECT_FALSE(IsFinal(kCreated));
   EXPECT_FALSE(IsFinal(kProcessing));
   EXPECT_TRUE(IsFinal(kValid));
   EXPECT_TRUE(IsFinal(kInvalid));
 }
 
-TEST(AuthzStateTest, DisplayedStatusTable) {
+TEST(RaAuthzStateTest, DisplayedStatusTable) {
   const absl::Time expires = absl::FromUnixSeconds(1000);
   const absl::Time before = expires - absl::Seconds(1);
   const absl::Time after = expires + absl::Seconds(1);
@@ -88,7 +88,7 @@ TEST(AuthzStateTest, DisplayedStatusTable) {
   }
 }
 
-TEST(AuthzStateTest, CanBeginValidationTable) {
+TEST(RaAuthzStateTest, CanBeginValidationTable) {
   const absl::Time expires = absl::FromUnixSeconds(1000);
   struct Case {
     AuthzState state;
@@ -113,7 +113,7 @@ TEST(AuthzStateTest, CanBeginValidationTable) {
   }
 }
 
-TEST(AuthzStateTest, NamesRoundTrip) {
+TEST(RaAuthzStateTest, NamesRoundTrip) {
   for (AuthzStatus s : {AuthzStatus::kPending, AuthzStatus::kValid,
                         AuthzStatus::kInvalid, AuthzStatus::kExpired}) {
     EXPECT_EQ(ParseAuthzStatus(Name(s)), s);

@@ -11,7 +11,7 @@ const absl::Time kStart = absl::FromUnixSeconds(1'000'000);
 
 RevalidationPolicy Defaults() { return RevalidationPolicy(); }
 
-TEST(RevalidationPolicyTest, DecisionTable) {
+TEST(RaRevalidationPolicyTest, DecisionTable) {
   struct Case {
     const char* name;
     RevalidationPolicy policy;
@@ -79,7 +79,7 @@ TEST(RevalidationPolicyTest, DecisionTable) {
   }
 }
 
-TEST(RevalidationPolicyTest, BackoffGrowsAndIsCapped) {
+TEST(RaRevalidationPolicyTest, BackoffGrowsAndIsCapped) {
   RevalidationPolicy p = Defaults();
   p.initial_backoff = absl::Seconds(10);
   p.multiplier = 3;
@@ -95,7 +95,7 @@ TEST(RevalidationPolicyTest, BackoffGrowsAndIsCapped) {
   }
 }
 
-TEST(RevalidationPolicyTest, JitterSpreadsRetriesOfSimultaneousFailures) {
+TEST(RaRevalidationPolicyTest, JitterSpreadsRetriesOfSimultaneousFailures) {
   // Many authorizations failing at the same instant (one broken zone) must
   // not be retried in lock step.
   AttemptOutcome outcome;
@@ -117,7 +117,7 @@ TEST(RevalidationPolicyTest, JitterSpreadsRetriesOfSimultaneousFailures) {
   EXPECT_EQ(times.size(), 100u);
 }
 
-TEST(RevalidationPolicyTest, OutOfRangeDrawsAreClamped) {
+TEST(RaRevalidationPolicyTest, OutOfRangeDrawsAreClamped) {
   AttemptOutcome outcome{1, kStart, kStart, true};
   EXPECT_EQ(DecideRevalidation(Defaults(), outcome, -5).next_attempt_at,
             kStart + absl::Seconds(10));

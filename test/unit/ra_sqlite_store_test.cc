@@ -15,7 +15,7 @@
 namespace ra {
 namespace {
 
-class SqliteStoreTest : public ::testing::Test {
+class RaSqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char dir[] = "/tmp/ra_store_test.XXXXXX";
@@ -58,7 +58,7 @@ class SqliteStoreTest : public ::testing::Test {
   const absl::Time now_ = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
 };
 
-TEST_F(SqliteStoreTest, CreateAndGet) {
+TEST_F(RaSqliteStoreTest, CreateAndGet) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   auto a = store->CreateAuthz(Authz("example.com", now_));
@@ -83,7 +83,7 @@ TEST_F(SqliteStoreTest, CreateAndGet) {
   EXPECT_EQ(store->GetAuthz(9999).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(SqliteStoreTest, WalModeAndSchemaVersion) {
+TEST_F(RaSqliteStoreTest, WalModeAndSchemaVersion) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   auto version = store->SchemaVersion();
@@ -102,7 +102,7 @@ TEST_F(SqliteStoreTest, WalModeAndSchemaVersion) {
   sqlite3_close(db);
 }
 
-TEST_F(SqliteStoreTest, MigrationsAreIdempotent) {
+TEST_F(RaSqliteStoreTest, MigrationsAreIdempotent) {
   for (int i = 0; i < 3; ++i) {
     auto store = Open();
     ASSERT_NE(store, nullptr);
@@ -121,7 +121,7 @@ TEST_F(SqliteStoreTest, MigrationsAreIdempotent) {
   sqlite3_close(db);
 }
 
-TEST_F(SqliteStoreTest, MigratesAnOlderSchema) {
+TEST_F(RaSqliteStoreTest, MigratesAnOlderSchema) {
   // A file left at version 1 by an older binary gets version 2 on open.
   {
     auto store = Open();
@@ -141,7 +141,7 @@ TEST_F(SqliteStoreTest, MigratesAnOlderSchema) {
   EXPECT_EQ(*store->SchemaVersion(), 2);
 }
 
-TEST_F(SqliteStoreTest, BeginProcessingIsCompareAndSet) {
+TEST_F(RaSqliteStoreTest, BeginProcessingIsCompareAndSet) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
   ASSERT_TRUE(a.ok());
@@ -162,7 +162,7 @@ TEST_F(SqliteStoreTest, BeginProcessingIsCompareAndSet) {
             absl::StatusCode::kAborted);
 }
 
-TEST_F(SqliteStoreTest, ClaimRetryFinalizeWithLeases) {
+TEST_F(RaSqliteStoreTest, ClaimRetryFinalizeWithLeases) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
   ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
@@ -243,7 +243,7 @@ TEST_F(SqliteStoreTest, ClaimRetryFinalizeWithLeases) {
   EXPECT_EQ((*events)[2].problem->detail(), "timeout 1");
 }
 
-TEST_F(SqliteStoreTest, InvalidKeepsExpiryAndProblem) {
+TEST_F(RaSqliteStoreTest, InvalidKeepsExpiryAndProblem) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
   ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
@@ -260,7 +260,7 @@ TEST_F(SqliteStoreTest, InvalidKeepsExpiryAndProblem) {
   EXPECT_TRUE(got->problem->transient());
 }
 
-TEST_F(SqliteStoreTest, ExpiredLeaseCanBeTakenOver) {
+TEST_F(RaSqliteStoreTest, ExpiredLeaseCanBeTakenOver) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
   ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
@@ -275,7 +275,7 @@ TEST_F(SqliteStoreTest, ExpiredLeaseCanBeTakenOver) {
                   .ok());
 }
 
-TEST_F(SqliteStoreTest, ReleaseStaleLeasesOfOwnInstanceOnly) {
+TEST_F(RaSqliteStoreTest, ReleaseStaleLeasesOfOwnInstanceOnly) {
   auto store = Open();
   std::vector<int64_t> ids;
   for (const char* owner : {"ra#old", "ra#new", "other#x", "rab#y"}) {
@@ -291,7 +291,7 @@ TEST_F(SqliteStoreTest, ReleaseStaleLeasesOfOwnInstanceOnly) {
   EXPECT_EQ(store->GetAuthz(ids[3])->lease_owner, "rab#y");
 }
 
-TEST_F(SqliteStoreTest, ExpediteAttemptOnlyMovesForward) {
+TEST_F(RaSqliteStoreTest, ExpediteAttemptOnlyMovesForward) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
   ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
@@ -309,7 +309,7 @@ TEST_F(SqliteStoreTest, ExpediteAttemptOnlyMovesForward) {
             absl::StatusCode::kAborted);
 }
 
-TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
+TEST_F(RaSqliteStoreTest, ReopenKeepsEverything) {
   int64_t id = 0;
   {
     auto store = Open();
@@ -337,7 +337,7 @@ TEST_F(SqliteStoreTest, ReopenKeepsEverything) {
   EXPECT_GT(store->CreateAuthz(Authz("example.net", now_))->id, id);
 }
 
-TEST_F(SqliteStoreTest, ConcurrentClaimersNeverShareAnAuthorization) {
+TEST_F(RaSqliteStoreTest, ConcurrentClaimersNeverShareAnAuthorization) {
   // Two connections (as two RA processes would have) claim from one file.
   auto first = Open();
   auto second = Open();

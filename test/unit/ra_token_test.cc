@@ -10,7 +10,7 @@ namespace {
 
 const std::string kThumbprint(43, 'T');
 
-TEST(TokenTest, FortyThreeCharsOfBase64UrlAndUnique) {
+TEST(RaTokenTest, FortyThreeCharsOfBase64UrlAndUnique) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
     absl::StatusOr<std::string> token = NewChallengeToken();
@@ -22,7 +22,7 @@ TEST(TokenTest, FortyThreeCharsOfBase64UrlAndUnique) {
   EXPECT_EQ(seen.size(), 200u);
 }
 
-TEST(TokenTest, Base64UrlAlphabet) {
+TEST(RaTokenTest, Base64UrlAlphabet) {
   EXPECT_TRUE(IsBase64Url("AZaz09-_"));
   EXPECT_FALSE(IsBase64Url(""));
   EXPECT_FALSE(IsBase64Url("abc="));
@@ -31,7 +31,7 @@ TEST(TokenTest, Base64UrlAlphabet) {
   EXPECT_FALSE(IsBase64Url("ab c"));
 }
 
-TEST(TokenTest, KeyAuthorizationFromThumbprint) {
+TEST(RaTokenTest, KeyAuthorizationFromThumbprint) {
   absl::StatusOr<std::string> ka =
       KeyAuthorizationFromThumbprint("tok", kThumbprint, "jwkThumbprint");
   ASSERT_TRUE(ka.ok());
@@ -47,7 +47,7 @@ TEST(TokenTest, KeyAuthorizationFromThumbprint) {
   }
 }
 
-TEST(TokenTest, CheckKeyAuthorizationTable) {
+TEST(RaTokenTest, CheckKeyAuthorizationTable) {
   struct Case {
     std::string ka;
     bool ok;
