@@ -64,6 +64,7 @@ DNS_TRIES=3
 OUTAGE_N=$((OUTAGE_ZONES * OUTAGE_PER_ZONE))
 LOSSY_N=$((LOSSY_ZONES * LOSSY_PER_ZONE))
 
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log() { echo "== $*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 
@@ -106,11 +107,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-stop() {  # stop one recorded process
-  local pid=$1
+stop() {  # stop one recorded process and forget it (its PID may be reused)
+  local pid=$1 p rest=()
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || rest+=("$p"); done
+  PIDS=("${rest[@]}")
 }
 
 # Loopback ports free for both TCP and UDP, chosen now.
@@ -330,7 +334,8 @@ COMMAND="bench/run.sh${USER_ARGS:+ $USER_ARGS}"
 SUMMARY_ARGS=(--runs "$RUNS" --ceilings "$CEILINGS" --out "$OUT"
   --outage-pairs "$OUTAGE_PAIRS" --tries "$DNS_TRIES"
   --namespace "$((ZONES * PER_ZONE)) names ($ZONES zones x $PER_ZONE), caa-share $CAA_SHARE, seed $SEED"
-  --command "$COMMAND")
+  --command "$COMMAND"
+  --load "at start $LOAD_AT_START, at end $(cut -d' ' -f1-3 /proc/loadavg)")
 ((SMOKE)) && SUMMARY_ARGS+=(--check-smoke)
 $PY "$ROOT/bench/summarize.py" "${SUMMARY_ARGS[@]}"
 ((SMOKE)) || log "report written to $OUT"

@@ -57,6 +57,7 @@ def main():
     p.add_argument("--tries", type=int, default=3)
     p.add_argument("--namespace", default="")
     p.add_argument("--command", default="bench/run.sh")
+    p.add_argument("--load", default="", help="load averages during the run")
     p.add_argument("--check-smoke", action="store_true")
     a = p.parse_args()
 
@@ -86,6 +87,9 @@ def main():
     w("")
     w("- Machine: %s. The VA, the DNS server and vabench share it." % machine())
     w("- Command: `%s`" % a.command)
+    if a.load:
+        w("- Load average (1/5/15 min) %s: anything else running on the "
+          "2 cores takes CPU from the VA and the DNS server." % a.load)
     w("- Namespace: %s. VA: `--dns-timeout 1s --dns-tries %d`, defaults "
       "otherwise; DNS server with no faults unless stated." % (a.namespace, a.tries))
     w("- A validation is one DoDCV (mode dcv), one DoCAA (caa), or DoDCV then "

@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "test/fuzz/fuzz_check.h"
 #include "va/caa.h"
@@ -88,18 +89,22 @@ bool Names(const va::dns::CaaRecord& r, std::string_view tag) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider fdp(data, size);
-  const bool wildcard = fdp.ConsumeBool();
+  const bool add_wildcard = fdp.ConsumeBool();
   std::vector<std::string> labels(fdp.ConsumeIntegralInRange(2, 4));
   for (std::string& label : labels) label = PickLabel(fdp);
-  const std::string base = absl::StrJoin(labels, ".");
-  const std::string identifier = wildcard ? "*." + base : base;
+  const std::string joined = absl::StrJoin(labels, ".");
+  const std::string identifier = add_wildcard ? "*." + joined : joined;
   // The service validates identifiers before CheckCaa; do the same.
   if (!va::ValidateDnsName(identifier, true, "identifier").ok()) return 0;
+  // A picked label may be "*" or contain dots: work from the validated name.
+  const bool wildcard = absl::StartsWith(identifier, "*.");
+  const std::string base = wildcard ? identifier.substr(2) : identifier;
 
   TableResolver resolver;
+  const std::vector<std::string> real_labels = absl::StrSplit(base, '.');
   std::vector<std::string> suffixes;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    std::vector<std::string> tail(labels.begin() + i, labels.end());
+  for (size_t i = 0; i < real_labels.size(); ++i) {
+    std::vector<std::string> tail(real_labels.begin() + i, real_labels.end());
     suffixes.push_back(absl::StrJoin(tail, "."));
   }
   for (const std::string& name : suffixes) {

@@ -389,6 +389,36 @@ TEST_F(VaIntegrationTest, MetricsAndAuditLogDescribeEachValidation) {
   EXPECT_THAT(log, HasSubstr("\"latencyMs\""));
 }
 
+TEST_F(VaIntegrationTest, DnssecAuthenticatedAnswersAreRecorded) {
+  // dnstestsrv sets AD=1 on answers for names marked "ad", as a validating
+  // recursor does for signed zones; the VA records it per validation.
+  KeyAuthz k = MakeKeyAuthz(31);
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-txt",
+                        absl::StrCat("{\"host\":\"_acme-challenge.signed."
+                                     "example.com\",\"value\":\"",
+                                     k.txt, "\",\"ad\":true}"))
+                  .ok());
+  SetTxt("_acme-challenge.unsigned.example.com", k.txt);
+  ::va::ValidationResult signed_result, unsigned_result;
+  ASSERT_TRUE(
+      stack_->DoDCV("signed.example.com", k.key_authorization, &signed_result)
+          .ok());
+  ASSERT_TRUE(stack_
+                  ->DoDCV("unsigned.example.com", k.key_authorization,
+                          &unsigned_result)
+                  .ok());
+  ASSERT_EQ(signed_result.records_size(), 1);
+  ASSERT_EQ(unsigned_result.records_size(), 1);
+  EXPECT_TRUE(signed_result.records(0).authenticateddata());
+  EXPECT_FALSE(unsigned_result.records(0).authenticateddata());
+  auto metrics = HttpGet(stack_->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(metrics->body,
+              HasSubstr("dns_answers_total{qtype=\"TXT\",authenticated=\"true\"}"));
+  EXPECT_THAT(stack_->va().Log(), HasSubstr("\"authenticatedData\":true"));
+}
+
 TEST_F(VaIntegrationTest, HealthCheckServing) {
   // gRPC health checking is on: the standard service answers SERVING.
   auto channel = grpc::CreateChannel(

@@ -1,0 +1,4 @@
+# Hardening: hostile input against the real processes. Bad gRPC requests,
+# mutual TLS with certificates made by the test, and a hostile DNS server.
+va_integration_test(bad_request_integration_test
+  SOURCES bad_request_integration_test.cc)
