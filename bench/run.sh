@@ -189,16 +189,26 @@ start_va() {  # name dns-port [va flags...] -> sets VA_ADDR, VA_METRICS, VA_PID
 RUNS=$WORK/runs.jsonl
 : >"$RUNS"
 
-# vabench LABEL [vabench flags...]: one run, its JSON appended to $RUNS.
+# The kernel's count of UDP datagrams dropped because a socket's receive
+# buffer was full (all sockets in this network namespace).
+udp_rcvbuf_errors() {
+  awk '/^Udp:/ && $2 ~ /^[0-9]+$/ {print $6}' /proc/net/snmp
+}
+
+# vabench LABEL [vabench flags...]: one run, its JSON appended to $RUNS with
+# the UDP receive-buffer drops seen during it.
 bench_run() {
   local label=$1; shift
-  local out
+  local out drops_before
+  drops_before=$(udp_rcvbuf_errors)
   out=$(timeout -k 5 $((RUN_SECONDS * 3 + 60)) "$VABENCH" --va "$VA_ADDR" \
     --plaintext --va-pid "$VA_PID" --va-metrics "$VA_METRICS" \
     --max-duration "${RUN_SECONDS}s" --label "$label" --json "$@") ||
     die "vabench $label failed"
+  out=$($PY -c 'import json,sys; r=json.loads(sys.argv[1]); r["udp_rcvbuf_drops"]=int(sys.argv[2]); print(json.dumps(r))' \
+    "$out" $(($(udp_rcvbuf_errors) - drops_before)))
   echo "$out" >>"$RUNS"
-  $PY -c 'import json,sys; r=json.loads(sys.argv[1]); print("   %-22s %-4s c=%-5d %8.0f val/s  p99 %7.2f ms  %s" % (r["label"], r["mode"], r["concurrency"], r["validations_per_second"], r["latency"]["p99_us"]/1000, r["outcomes"]))' "$out" >&2
+  $PY -c 'import json,sys; r=json.loads(sys.argv[1]); print("   %-22s %-4s c=%-5d %8.0f val/s  p99 %7.2f ms  udp drops %-6d %s" % (r["label"], r["mode"], r["concurrency"], r["validations_per_second"], r["latency"]["p99_us"]/1000, r["udp_rcvbuf_drops"], r["outcomes"]))' "$out" >&2
 }
 
 # --- data --------------------------------------------------------------------

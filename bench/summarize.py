@@ -92,6 +92,9 @@ def main():
           "2 cores takes CPU from the VA and the DNS server." % a.load)
     w("- Namespace: %s. VA: `--dns-timeout 1s --dns-tries %d`, defaults "
       "otherwise; DNS server with no faults unless stated." % (a.namespace, a.tries))
+    w("- DNS timeouts: tries the VA gave up waiting for (`dns_timeout`). UDP drops: "
+      "datagrams the kernel dropped on a full socket receive buffer during the run "
+      "(`RcvbufErrors` in /proc/net/snmp, any socket on the machine).")
     w("- A validation is one DoDCV (mode dcv), one DoCAA (caa), or DoDCV then "
       "DoCAA (both). DNS queries are the VA's own count (`dns_query_time_count`), "
       "after it coalesces identical lookups in flight.")
@@ -111,11 +114,11 @@ def main():
         w("")
         w("| server | mode | concurrency | validations/s | DNS queries/s | share of ceiling "
           "| p50 ms | p90 ms | p99 ms | max ms | VA CPU µs/validation | VA CPU µs/DNS query "
-          "| peak RSS MiB | vabench CPU µs/validation | outcomes |")
-        w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| peak RSS MiB | vabench CPU µs/validation | DNS timeouts | UDP drops | outcomes |")
+        w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in matrix:
             s = share(r)
-            w("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            w("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 server(r), r["mode"], r["concurrency"], r["validations_per_second"],
                 fmt(r.get("dns_queries_per_second")),
                 "n/a" if s is None else "%.0f%%" % (100 * s),
@@ -125,6 +128,8 @@ def main():
                 fmt(r.get("va_cpu_us_per_dns_query"), "%.1f"),
                 fmt(None if r.get("va_peak_rss_kib") is None else r["va_peak_rss_kib"] / 1024.0, "%.1f"),
                 fmt(r.get("client_cpu_seconds", 0) * 1e6 / max(1, r["completed"])),
+                fmt((r.get("dns") or {}).get("timeouts")),
+                fmt(r.get("udp_rcvbuf_drops")),
                 outcomes(r)))
         w("")
 

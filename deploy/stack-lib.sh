@@ -192,7 +192,7 @@ stack_args() {
         --db "$STACK_DATA_DIR/ra/ra.db")
       _tls_args ra
       if [[ ${STACK_PLAINTEXT:-0} != 1 && -n ${RA_CLIENTS:-} ]]; then
-        STACK_ARGS+=(--allowed-client-names "$RA_CLIENTS")
+        STACK_ARGS+=(--tls-client-names "$RA_CLIENTS")
       fi
       ;;
     *)

@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libsqlite3-dev zlib1g-dev
   # tests, fuzzing, benchmarks and the compose syntax check
   clang libclang-rt-14-dev unbound dns-root-data nsd dnsutils dnsperf docker-compose openssl
-  python3 sqlite3 iproute2 procps
+  python3 sqlite3 iproute2 procps curl ca-certificates
 )
 
 missing=()

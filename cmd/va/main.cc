@@ -25,6 +25,8 @@
 #include "common/metrics.h"
 #include "va/dns/cares_resolver.h"
 #include "va/dns_metrics.h"
+#include "va/remote_perspectives.h"
+#include "va/remote_va_config.h"
 #include "va/service.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:9092", "gRPC listen address");
@@ -66,6 +68,15 @@ ABSL_FLAG(std::vector<std::string>, tls_client_names, {},
           "certificate from --tls-ca)");
 ABSL_FLAG(bool, plaintext, false,
           "Serve without TLS (local use only; must be asked for explicitly)");
+ABSL_FLAG(int, min_remote_perspectives, va::kDefaultMinRemotePerspectives,
+          "With --remote-va: fewer remotes than this fail every validation "
+          "(CA/B Forum BR 3.2.2.9: 3 since 2026-03-15, 5 from 2026-12-15)");
+ABSL_FLAG(absl::Duration, remote_timeout, absl::Seconds(15),
+          "Timeout of a call to a remote VA (always inside the caller's "
+          "deadline)");
+ABSL_FLAG(std::string, remote_server_name, "",
+          "Name expected in remote VAs' certificates (default: the host of "
+          "each --remote-va address)");
 ABSL_FLAG(absl::Duration, default_timeout, absl::Seconds(30),
           "Validation budget when the caller sets no deadline");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(15),
@@ -142,8 +153,23 @@ int main(int argc, char** argv) {
 
   // Remote perspectives (primary only): the same binary, asked after a local
   // success.
-  std::unique_ptr<va::Corroborator> remotes;  // TODO(lead): RemotePerspectives
-  if (!remote_va_args.empty()) return Fail("--remote-va: not wired yet");
+  // Declared before the services so it is destroyed after the server stops.
+  std::unique_ptr<va::RemotePerspectives> remotes;
+  if (!remote_va_args.empty()) {
+    auto parsed = va::ParseRemoteVas(remote_va_args);
+    if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
+    va::RemotePerspectivesConfig rc;
+    rc.remotes = *std::move(parsed);
+    rc.min_remote_perspectives = absl::GetFlag(FLAGS_min_remote_perspectives);
+    rc.remote_timeout = absl::GetFlag(FLAGS_remote_timeout);
+    rc.tls = tls;
+    rc.tls.server_name_override = absl::GetFlag(FLAGS_remote_server_name);
+    auto created = va::RemotePerspectives::Create(rc, &metrics);
+    if (!created.ok()) {
+      return Fail(absl::StrCat("--remote-va: ", created.status().message()));
+    }
+    remotes = *std::move(created);
+  }
 
   va::ServiceDeps deps;
   deps.resolver = resolver->get();
@@ -159,6 +185,9 @@ int main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_creds,
                            &bound_port);
+  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
+  // any caller make the VA buffer megabytes per call.
+  builder.SetMaxReceiveMessageSize(64 * 1024);
   builder.RegisterService(&va_service);
   builder.RegisterService(&caa_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

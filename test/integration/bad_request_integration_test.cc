@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -88,7 +89,7 @@ std::vector<BadCase> BadCases() {
                    std::string(63, 'c'), ".", std::string(63, 'd'), ".com");
   const std::string name_254 =  // 254 octets, every label legal
       absl::StrCat(std::string(63, 'a'), ".", std::string(63, 'b'), ".",
-                   std::string(63, 'c'), ".", std::string(57, 'd'), ".com");
+                   std::string(63, 'c'), ".", std::string(58, 'd'), ".com");
   const std::string big(100 * 1024, 'x');  // over a 64 KiB receive limit
   const std::string huge(5 * 1024 * 1024, 'y');  // over gRPC's 4 MiB default
   const std::string id_v = "identifier.value";

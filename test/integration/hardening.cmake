@@ -2,3 +2,5 @@
 # mutual TLS with certificates made by the test, and a hostile DNS server.
 va_integration_test(bad_request_integration_test
   SOURCES bad_request_integration_test.cc)
+va_integration_test(mtls_integration_test
+  SOURCES mtls_integration_test.cc LIBS common_grpc)

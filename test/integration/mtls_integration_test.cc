@@ -1,0 +1,423 @@
+// Mutual TLS on the real VA process, with a PKI the test makes with the
+// openssl CLI: a CA, a server certificate for 127.0.0.1/localhost, client
+// certificates for ra.example (on --tls-client-names), intruder.example (same
+// CA, not on the list) and ra.example again from a different CA. Only the
+// first may call; the VA keeps serving it after refusing the others. A VA
+// given neither TLS files nor --plaintext must refuse to start.
+#include <sys/wait.h>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/grpc_tls.h"
+#include "test/integration/va_stack.h"
+
+namespace testing_harness {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+constexpr char kOpensslConfig[] = R"([req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+[client_ra]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:ra.example
+[client_intruder]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:intruder.example
+)";
+
+// A directory of PEM files made with the openssl CLI.
+class TestPki {
+ public:
+  absl::Status Make() {
+    dir_ = TempDir("va-mtls");
+    if (dir_.empty()) return absl::InternalError("no temp dir");
+    std::ofstream(Path("openssl.cnf")) << kOpensslConfig;
+    if (auto s = MakeCa("ca", "/CN=VA Test CA"); !s.ok()) return s;
+    // Same subject as the real CA: only the signature tells them apart.
+    if (auto s = MakeCa("other-ca", "/CN=VA Test CA"); !s.ok()) return s;
+    if (auto s = MakeLeaf("server", "/CN=localhost", "ca", "server", 10);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = MakeLeaf("ra", "/CN=ra.example", "ca", "client_ra", 11);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = MakeLeaf("intruder", "/CN=intruder.example", "ca",
+                          "client_intruder", 12);
+        !s.ok()) {
+      return s;
+    }
+    return MakeLeaf("rogue-ra", "/CN=ra.example", "other-ca", "client_ra", 13);
+  }
+
+  std::string Path(const std::string& file) const {
+    return absl::StrCat(dir_, "/", file);
+  }
+  std::string Pem(const std::string& file) const {
+    std::ifstream in(Path(file));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  absl::Status Run(std::vector<std::string> argv) {
+    CommandResult r = RunCommand(argv);
+    if (r.exit_code != 0) {
+      return absl::InternalError(absl::StrCat(absl::StrJoin(argv, " "),
+                                              " failed: ", r.err));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status MakeCa(const std::string& name, const std::string& subject) {
+    return Run({"openssl", "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                Path(name + ".key"), "-out", Path(name + ".pem"), "-days", "2",
+                "-subj", subject, "-config", Path("openssl.cnf"),
+                "-extensions", "ca"});
+  }
+
+  absl::Status MakeLeaf(const std::string& name, const std::string& subject,
+                        const std::string& ca, const std::string& section,
+                        int serial) {
+    if (auto s = Run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                      Path(name + ".key"), "-out", Path(name + ".csr"), "-subj",
+                      subject, "-config", Path("openssl.cnf")});
+        !s.ok()) {
+      return s;
+    }
+    return Run({"openssl", "x509", "-req", "-in", Path(name + ".csr"), "-CA",
+                Path(ca + ".pem"), "-CAkey", Path(ca + ".key"), "-set_serial",
+                absl::StrCat(serial), "-days", "2", "-out", Path(name + ".pem"),
+                "-extfile", Path("openssl.cnf"), "-extensions", section});
+  }
+
+  std::string dir_;
+};
+
+class MtlsIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new TestPki();
+    absl::Status s = pki_->Make();
+    ASSERT_TRUE(s.ok()) << s;
+    // The stack gives the DNS server (its own VA is plaintext and unused).
+    stack_ = new VaStack();
+    s = stack_->Start();
+    ASSERT_TRUE(s.ok()) << s;
+
+    tls_port_ = FreePort();
+    auto va = Process::Start(
+        {ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", tls_port_),
+         absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
+         "--issuer-domain=letsencrypt.org",
+         absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
+         absl::StrCat("--tls-key=", pki_->Path("server.key")),
+         absl::StrCat("--tls-ca=", pki_->Path("ca.pem")),
+         "--tls-client-names=ra.example"},
+        stack_->dir() + "/va-tls.log");
+    ASSERT_TRUE(va.ok()) << va.status();
+    tls_va_ = new Process(*std::move(va));
+    s = WaitForTcpPort(tls_port_, absl::Seconds(10));
+    ASSERT_TRUE(s.ok()) << s << "\n" << tls_va_->Log();
+
+    const KeyAuthz k = MakeKeyAuthz(77);
+    key_authz_ = k.key_authorization;
+    s = stack_->Dns("/set-txt",
+                    absl::StrCat("{\"host\":\"_acme-challenge.mtls.example."
+                                 "com\",\"value\":\"",
+                                 k.txt, "\"}"));
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  static void TearDownTestSuite() {
+    delete tls_va_;
+    delete stack_;
+    delete pki_;
+  }
+
+  static std::string Target() { return absl::StrCat("127.0.0.1:", tls_port_); }
+
+  // The RA's way in: the project's own client credentials (TlsCredentials).
+  static std::shared_ptr<grpc::ChannelCredentials> RaCredentials() {
+    common::TlsFiles files;
+    files.cert = pki_->Path("ra.pem");
+    files.key = pki_->Path("ra.key");
+    files.ca = pki_->Path("ca.pem");
+    auto creds = common::MakeChannelCredentials(files);
+    EXPECT_TRUE(creds.ok()) << creds.status();
+    return creds.ok() ? *creds : nullptr;
+  }
+
+  // Plain SslCredentials trusting our CA, with an optional client cert.
+  static std::shared_ptr<grpc::ChannelCredentials> SslWith(
+      const std::string& client) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = pki_->Pem("ca.pem");
+    if (!client.empty()) {
+      options.pem_cert_chain = pki_->Pem(client + ".pem");
+      options.pem_private_key = pki_->Pem(client + ".key");
+    }
+    return grpc::SslCredentials(options);
+  }
+
+  // A fresh channel (no reuse of another test's connection) and one DoDCV.
+  static grpc::Status CallDcv(std::shared_ptr<grpc::ChannelCredentials> creds,
+                              ::va::ValidationResult* out) {
+    grpc::ChannelArguments args;
+    // Distinct args keep gRPC from sharing a subchannel between channels.
+    args.SetInt("hardening.test.channel", ++channel_counter_);
+    auto channel = grpc::CreateCustomChannel(Target(), creds, args);
+    auto stub = ::va::VA::NewStub(channel);
+    ::va::PerformValidationRequest req;
+    req.mutable_identifier()->set_type("dns");
+    req.mutable_identifier()->set_value("mtls.example.com");
+    req.mutable_challenge()->set_type("dns-01");
+    req.mutable_authz()->set_id(1);
+    req.mutable_authz()->set_regid(1);
+    req.set_expectedkeyauthorization(key_authz_);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    return stub->DoDCV(&ctx, req, out);
+  }
+
+  static void ExpectAllowedClientWorks() {
+    ::va::ValidationResult r;
+    grpc::Status s = CallDcv(RaCredentials(), &r);
+    ASSERT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message() << "\n"
+                        << tls_va_->Log();
+    EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+    ASSERT_EQ(r.records_size(), 1);
+    EXPECT_EQ(r.records(0).hostname(), "mtls.example.com");
+  }
+
+  static void ExpectRefused(std::shared_ptr<grpc::ChannelCredentials> creds) {
+    ::va::ValidationResult r;
+    grpc::Status s = CallDcv(std::move(creds), &r);
+    EXPECT_FALSE(s.ok()) << "refused client was served";
+    EXPECT_THAT(s.error_code(), AnyOf(grpc::StatusCode::UNAVAILABLE,
+                                      grpc::StatusCode::UNAUTHENTICATED))
+        << s.error_message();
+    EXPECT_EQ(r.records_size(), 0);
+    EXPECT_TRUE(tls_va_->Running()) << tls_va_->Log();
+    // And the VA still serves the allowed client afterwards.
+    ExpectAllowedClientWorks();
+  }
+
+  static TestPki* pki_;
+  static VaStack* stack_;
+  static Process* tls_va_;
+  static int tls_port_;
+  static std::string key_authz_;
+  static int channel_counter_;
+};
+
+TestPki* MtlsIntegrationTest::pki_ = nullptr;
+VaStack* MtlsIntegrationTest::stack_ = nullptr;
+Process* MtlsIntegrationTest::tls_va_ = nullptr;
+int MtlsIntegrationTest::tls_port_ = 0;
+std::string MtlsIntegrationTest::key_authz_;
+int MtlsIntegrationTest::channel_counter_ = 0;
+
+TEST_F(MtlsIntegrationTest, AllowedClientIsServed) {
+  ExpectAllowedClientWorks();
+  // Plain SslCredentials with the same certificate work too.
+  ::va::ValidationResult r;
+  grpc::Status s = CallDcv(SslWith("ra"), &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+}
+
+TEST_F(MtlsIntegrationTest, ClientWithoutCertificateIsRefused) {
+  ExpectRefused(SslWith(""));
+}
+
+TEST_F(MtlsIntegrationTest, ClientFromAnotherCaIsRefused) {
+  ExpectRefused(SslWith("rogue-ra"));
+}
+
+TEST_F(MtlsIntegrationTest, ClientNotOnTheAllowListIsRefused) {
+  ExpectRefused(SslWith("intruder"));
+}
+
+TEST_F(MtlsIntegrationTest, IntruderIsServedOnlyWithoutAnAllowList) {
+  // Control for the test above: the intruder's certificate is otherwise
+  // good, so its refusal there comes from --tls-client-names.
+  const int port = FreePort();
+  auto va = Process::Start(
+      {ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", port),
+       absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
+       "--issuer-domain=letsencrypt.org",
+       absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
+       absl::StrCat("--tls-key=", pki_->Path("server.key")),
+       absl::StrCat("--tls-ca=", pki_->Path("ca.pem"))},
+      stack_->dir() + "/va-tls-any-client.log");
+  ASSERT_TRUE(va.ok()) << va.status();
+  ASSERT_TRUE(WaitForTcpPort(port, absl::Seconds(10)).ok()) << va->Log();
+  auto stub = ::va::CAA::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), SslWith("intruder")));
+  ::va::IsCAAValidRequest req;
+  req.mutable_identifier()->set_type("dns");
+  req.mutable_identifier()->set_value("mtls.example.com");
+  req.set_validationmethod("dns-01");
+  req.set_accounturiid(1);
+  req.set_authzid(1);
+  ::va::IsCAAValidResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::Status s = stub->DoCAA(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(resp.has_problem()) << resp.problem().detail();
+}
+
+TEST_F(MtlsIntegrationTest, PlaintextClientIsRefused) {
+  ExpectRefused(grpc::InsecureChannelCredentials());
+}
+
+TEST_F(MtlsIntegrationTest, ClientThatDoesNotTrustTheServerRefuses) {
+  // The client's roots are the other CA: the VA's certificate must not pass.
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = pki_->Pem("other-ca.pem");
+  options.pem_cert_chain = pki_->Pem("ra.pem");
+  options.pem_private_key = pki_->Pem("ra.key");
+  ExpectRefused(grpc::SslCredentials(options));
+}
+
+// What the VA's TLS endpoint negotiates, seen by a plain TLS client.
+struct Handshake {
+  bool ok = false;
+  std::string protocol;  // "TLSv1.3", ...
+  std::string cipher;
+  std::string output;
+};
+
+Handshake SClient(const std::string& target, const std::string& version_flag,
+                  const TestPki& pki) {
+  CommandResult r = RunCommand(
+      {"sh", "-c",
+       absl::StrCat("openssl s_client -connect ", target, " ", version_flag,
+                    " -alpn h2 -cert ", pki.Path("ra.pem"), " -key ",
+                    pki.Path("ra.key"), " -CAfile ", pki.Path("ca.pem"),
+                    " -verify_return_error -brief </dev/null 2>&1")},
+      absl::Seconds(20));
+  Handshake h;
+  h.output = r.out;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    if (absl::ConsumePrefix(&line, "Protocol version: ")) {
+      h.protocol = std::string(line);
+    } else if (absl::ConsumePrefix(&line, "Ciphersuite: ")) {
+      h.cipher = std::string(line);
+    }
+  }
+  h.ok = r.exit_code == 0 && !h.protocol.empty();
+  return h;
+}
+
+TEST_F(MtlsIntegrationTest, NegotiatedTlsVersionsAndCiphers) {
+  const Handshake any = SClient(Target(), "", *pki_);
+  ASSERT_TRUE(any.ok) << any.output;
+  EXPECT_EQ(any.protocol, "TLSv1.3") << "a client offering 1.3 must get it";
+
+  // Below TLS 1.2 is never accepted.
+  for (const char* old : {"-tls1", "-tls1_1"}) {
+    const Handshake h = SClient(Target(), old, *pki_);
+    EXPECT_FALSE(h.ok) << old << " was accepted: " << h.output;
+  }
+
+  // gRPC 1.51 has no public setter for the minimum TLS version, so a TLS 1.2
+  // client can still connect. When it does, it must get forward secrecy
+  // and an AEAD cipher (gRPC's TLS 1.2 suites are ECDHE with AES-GCM).
+  const Handshake tls12 = SClient(Target(), "-tls1_2", *pki_);
+  RecordProperty("tls12_accepted", tls12.ok ? "yes" : "no");
+  RecordProperty("tls12_cipher", tls12.cipher);
+  if (tls12.ok) {
+    EXPECT_EQ(tls12.protocol, "TLSv1.2");
+    EXPECT_TRUE(absl::StartsWith(tls12.cipher, "ECDHE-")) << tls12.cipher;
+    EXPECT_THAT(tls12.cipher, AnyOf(HasSubstr("GCM"), HasSubstr("CHACHA20")));
+  }
+  EXPECT_TRUE(tls_va_->Running());
+}
+
+// ---- start-up refusals ----
+
+struct StartResult {
+  int exit_code = -1;
+  std::string log;
+};
+
+StartResult StartVaExpectingExit(const std::vector<std::string>& extra,
+                                 const std::string& dir) {
+  std::vector<std::string> argv = {
+      ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", FreePort()),
+      "--dns-resolvers=127.0.0.1:53", "--issuer-domain=letsencrypt.org"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const std::string log = absl::StrCat(dir, "/va-refuse-", FreePort(), ".log");
+  StartResult out;
+  auto p = Process::Start(argv, log);
+  if (!p.ok()) return out;
+  absl::StatusOr<int> status = p->Wait(absl::Seconds(10));
+  out.log = p->Log();
+  if (status.ok() && WIFEXITED(*status)) out.exit_code = WEXITSTATUS(*status);
+  return out;
+}
+
+TEST_F(MtlsIntegrationTest, VaWithoutTlsOrPlaintextRefusesToStart) {
+  const StartResult r = StartVaExpectingExit({}, stack_->dir());
+  EXPECT_NE(r.exit_code, 0) << r.log;
+  EXPECT_NE(r.exit_code, -1) << "still running or killed: " << r.log;
+  EXPECT_THAT(r.log, HasSubstr("--tls-cert, --tls-key and --tls-ca"));
+  EXPECT_THAT(r.log, HasSubstr("--plaintext"));
+}
+
+TEST_F(MtlsIntegrationTest, VaWithPartialOrUnreadableTlsFilesRefusesToStart) {
+  StartResult r = StartVaExpectingExit(
+      {absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
+       absl::StrCat("--tls-key=", pki_->Path("server.key"))},
+      stack_->dir());
+  EXPECT_NE(r.exit_code, 0) << r.log;
+  EXPECT_NE(r.exit_code, -1) << r.log;
+  EXPECT_THAT(r.log, HasSubstr("--tls-ca"));
+
+  r = StartVaExpectingExit(
+      {absl::StrCat("--tls-cert=", pki_->Path("missing.pem")),
+       absl::StrCat("--tls-key=", pki_->Path("server.key")),
+       absl::StrCat("--tls-ca=", pki_->Path("ca.pem"))},
+      stack_->dir());
+  EXPECT_NE(r.exit_code, 0) << r.log;
+  EXPECT_NE(r.exit_code, -1) << r.log;
+  EXPECT_THAT(r.log, HasSubstr("--tls-cert: cannot read"));
+}
+
+}  // namespace
+}  // namespace testing_harness
