@@ -50,7 +50,7 @@ class TableResolver : public va::dns::Resolver {
 };
 
 std::string PickLabel(FuzzedDataProvider& fdp) {
-  static const char* const kLabels[] = {"example", "com", "sub", "www",
+  static const char* const kLabels[] = {"example",       "com", "sub", "www",
                                         "xn--bcher-kva", "org", "a-b", "9"};
   if (fdp.ConsumeBool()) return kLabels[fdp.ConsumeIntegralInRange(0, 7)];
   return fdp.ConsumeRandomLengthString(10);
@@ -197,8 +197,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  c.tag.c_str());
     }
   }
-  const auto& applicable =
-      wildcard && !issuewild.empty() ? issuewild : issue;
+  const auto& applicable = wildcard && !issuewild.empty() ? issuewild : issue;
   if (applicable.empty()) return 0;
   bool names_us = false;
   for (const va::dns::CaaRecord* c : applicable) {

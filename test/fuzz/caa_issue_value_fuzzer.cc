@@ -42,8 +42,7 @@ bool IsIssuerDomainName(const std::string& name) {
 std::string Serialize(const va::CaaIssueValue& v) {
   std::string out = v.issuer_domain;
   for (size_t i = 0; i < v.params.size(); ++i) {
-    absl::StrAppend(&out, "; ", v.params[i].first, "=",
-                    v.params[i].second);
+    absl::StrAppend(&out, "; ", v.params[i].first, "=", v.params[i].second);
   }
   return out;
 }
@@ -90,9 +89,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto again = va::ParseCaaIssueValue(canonical);
   FUZZ_CHECK(again.ok(), "canonical form \"%s\" does not parse: %s",
              canonical.c_str(), std::string(again.status().message()).c_str());
-  FUZZ_CHECK(again->issuer_domain == v.issuer_domain &&
-                 again->params == v.params,
-             "canonical form \"%s\" parses differently", canonical.c_str());
+  FUZZ_CHECK(
+      again->issuer_domain == v.issuer_domain && again->params == v.params,
+      "canonical form \"%s\" parses differently", canonical.c_str());
 
   // RFC 8657 matchers: total functions; the unsatisfiable cases fail closed.
   int account_uris = 0, method_lists = 0;

@@ -99,8 +99,7 @@ void CheckRoundTrip(FuzzedDataProvider& fdp) {
   }
   const std::vector<uint8_t> wire =
       dnstestsrv::BuildResponse(query, response, 65535);
-  auto parsed =
-      ParseAnswer(wire, caa ? RRType::kCAA : RRType::kTXT);
+  auto parsed = ParseAnswer(wire, caa ? RRType::kCAA : RRType::kTXT);
   FUZZ_CHECK(parsed.ok(), "well-formed answer rejected: %s",
              std::string(parsed.status().message()).c_str());
   FUZZ_CHECK(parsed->rcode == 0 && !parsed->truncated &&

@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   bool numeric_tld = true;
-  for (char c : labels.back()) numeric_tld = numeric_tld && c >= '0' && c <= '9';
+  for (char c : labels.back())
+    numeric_tld = numeric_tld && c >= '0' && c <= '9';
   FUZZ_CHECK(!numeric_tld, "accepted an all-numeric TLD");
   // Accepted without a wildcard means accepted with wildcards allowed too.
   if (!allow_wildcard) {

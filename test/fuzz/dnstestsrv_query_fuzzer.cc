@@ -56,12 +56,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              std::string(reparsed.status().message()).c_str());
   FUZZ_CHECK(reparsed->qname == q.qname, "qname \"%s\" became \"%s\"",
              q.qname.c_str(), reparsed->qname.c_str());
-  FUZZ_CHECK(reparsed->qtype == q.qtype && reparsed->header.id == q.header.id &&
-                 reparsed->header.rd == q.header.rd &&
-                 reparsed->has_edns == q.has_edns &&
-                 (!q.has_edns ||
-                  reparsed->udp_payload_size == q.udp_payload_size),
-             "re-encoded query differs");
+  FUZZ_CHECK(
+      reparsed->qtype == q.qtype && reparsed->header.id == q.header.id &&
+          reparsed->header.rd == q.header.rd &&
+          reparsed->has_edns == q.has_edns &&
+          (!q.has_edns || reparsed->udp_payload_size == q.udp_payload_size),
+      "re-encoded query differs");
 
   // Canonical names are a fixed point.
   const std::string canonical = dnstestsrv::CanonicalName(q.qname);

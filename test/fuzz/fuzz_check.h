@@ -6,15 +6,15 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define FUZZ_CHECK(cond, ...)                                          \
-  do {                                                                 \
-    if (!(cond)) {                                                     \
+#define FUZZ_CHECK(cond, ...)                                           \
+  do {                                                                  \
+    if (!(cond)) {                                                      \
       std::fprintf(stderr, "%s:%d: invariant failed: %s\n  ", __FILE__, \
-                   __LINE__, #cond);                                   \
-      std::fprintf(stderr, __VA_ARGS__);                               \
-      std::fprintf(stderr, "\n");                                      \
-      std::abort();                                                    \
-    }                                                                  \
+                   __LINE__, #cond);                                    \
+      std::fprintf(stderr, __VA_ARGS__);                                \
+      std::fprintf(stderr, "\n");                                       \
+      std::abort();                                                     \
+    }                                                                   \
   } while (0)
 
 #endif  // TEST_FUZZ_FUZZ_CHECK_H_

@@ -2,12 +2,12 @@
 // DoDCV and DoCAA gets INVALID_ARGUMENT naming that field (RESOURCE_EXHAUSTED
 // for messages over the receive limit), no DNS work is started, and the VA
 // still validates a good request correctly afterwards.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -58,10 +58,12 @@ struct BadCase {
   std::string field;  // the message starts with "<field>:"
 };
 
-BadCase Dcv(std::string name, std::function<void(::va::PerformValidationRequest&)> f,
+BadCase Dcv(std::string name,
+            std::function<void(::va::PerformValidationRequest&)> f,
             std::string field,
             grpc::StatusCode code = grpc::StatusCode::INVALID_ARGUMENT) {
-  return {std::move(name), false, std::move(f), nullptr, code, std::move(field)};
+  return {std::move(name), false, std::move(f),
+          nullptr,         code,  std::move(field)};
 }
 BadCase Caa(std::string name, std::function<void(::va::IsCAAValidRequest&)> f,
             std::string field,
@@ -76,9 +78,8 @@ std::function<void(::va::PerformValidationRequest&)> DcvName(std::string v) {
   };
 }
 std::function<void(::va::IsCAAValidRequest&)> CaaName(std::string v) {
-  return [v](::va::IsCAAValidRequest& r) {
-    r.mutable_identifier()->set_value(v);
-  };
+  return
+      [v](::va::IsCAAValidRequest& r) { r.mutable_identifier()->set_value(v); };
 }
 
 std::vector<BadCase> BadCases() {
@@ -90,17 +91,22 @@ std::vector<BadCase> BadCases() {
   const std::string name_254 =  // 254 octets, every label legal
       absl::StrCat(std::string(63, 'a'), ".", std::string(63, 'b'), ".",
                    std::string(63, 'c'), ".", std::string(58, 'd'), ".com");
-  const std::string big(100 * 1024, 'x');  // over a 64 KiB receive limit
+  const std::string big(100 * 1024, 'x');        // over a 64 KiB receive limit
   const std::string huge(5 * 1024 * 1024, 'y');  // over gRPC's 4 MiB default
   const std::string id_v = "identifier.value";
   return {
       // ---- DoDCV: the identifier ----
-      Dcv("dcv_no_identifier", [](P& r) { r.clear_identifier(); }, "identifier"),
-      Dcv("dcv_empty_type", [](P& r) { r.mutable_identifier()->set_type(""); },
+      Dcv(
+          "dcv_no_identifier", [](P& r) { r.clear_identifier(); },
+          "identifier"),
+      Dcv(
+          "dcv_empty_type", [](P& r) { r.mutable_identifier()->set_type(""); },
           "identifier.type"),
-      Dcv("dcv_ip_type", [](P& r) { r.mutable_identifier()->set_type("ip"); },
+      Dcv(
+          "dcv_ip_type", [](P& r) { r.mutable_identifier()->set_type("ip"); },
           "identifier.type"),
-      Dcv("dcv_upper_type",
+      Dcv(
+          "dcv_upper_type",
           [](P& r) { r.mutable_identifier()->set_type("DNS"); },
           "identifier.type"),
       Dcv("dcv_empty_value", DcvName(""), id_v),
@@ -118,7 +124,10 @@ std::vector<BadCase> BadCases() {
       Dcv("dcv_space", DcvName("go od.example.com"), id_v),
       Dcv("dcv_nul_byte", DcvName(std::string("go\0od.example.com", 17)), id_v),
       Dcv("dcv_control_byte", DcvName("go\tod.example.com"), id_v),
-      Dcv("dcv_raw_utf8", DcvName("b\xc3\xbc" "cher.example"), id_v),
+      Dcv("dcv_raw_utf8",
+          DcvName("b\xc3\xbc"
+                  "cher.example"),
+          id_v),
       Dcv("dcv_fake_a_label", DcvName("xn--a.example.com"), id_v),
       Dcv("dcv_reserved_hyphens", DcvName("ab--cd.example.com"), id_v),
       Dcv("dcv_ip_address", DcvName("192.0.2.1"), id_v),
@@ -128,73 +137,99 @@ std::vector<BadCase> BadCases() {
       Dcv("dcv_wildcard_alone", DcvName("*"), id_v),
       Dcv("dcv_wildcard_tld", DcvName("*.com"), id_v),
       // ---- DoDCV: the challenge ----
-      Dcv("dcv_no_challenge", [](P& r) { r.clear_challenge(); }, "challenge"),
-      Dcv("dcv_empty_challenge_type",
+      Dcv(
+          "dcv_no_challenge", [](P& r) { r.clear_challenge(); }, "challenge"),
+      Dcv(
+          "dcv_empty_challenge_type",
           [](P& r) { r.mutable_challenge()->set_type(""); }, "challenge.type"),
-      Dcv("dcv_http01", [](P& r) { r.mutable_challenge()->set_type("http-01"); },
+      Dcv(
+          "dcv_http01",
+          [](P& r) { r.mutable_challenge()->set_type("http-01"); },
           "challenge.type"),
-      Dcv("dcv_upper_dns01",
+      Dcv(
+          "dcv_upper_dns01",
           [](P& r) { r.mutable_challenge()->set_type("DNS-01"); },
           "challenge.type"),
-      Dcv("dcv_token_short",
+      Dcv(
+          "dcv_token_short",
           [](P& r) { r.mutable_challenge()->set_token(kToken.substr(1)); },
           "challenge.token"),
-      Dcv("dcv_token_not_base64url",
+      Dcv(
+          "dcv_token_not_base64url",
           [](P& r) {
             r.mutable_challenge()->set_token("+" + kToken.substr(1));
           },
           "challenge.token"),
       // ---- DoDCV: the key authorization ----
-      Dcv("dcv_no_key_authz", [](P& r) { r.clear_expectedkeyauthorization(); },
+      Dcv(
+          "dcv_no_key_authz", [](P& r) { r.clear_expectedkeyauthorization(); },
           "expectedKeyAuthorization"),
-      Dcv("dcv_key_authz_no_dot",
+      Dcv(
+          "dcv_key_authz_no_dot",
           [](P& r) { r.set_expectedkeyauthorization(kToken + kThumb); },
           "expectedKeyAuthorization"),
-      Dcv("dcv_key_authz_padding",
-          [](P& r) { r.set_expectedkeyauthorization(kToken + "." + kThumb + "="); },
+      Dcv(
+          "dcv_key_authz_padding",
+          [](P& r) {
+            r.set_expectedkeyauthorization(kToken + "." + kThumb + "=");
+          },
           "expectedKeyAuthorization"),
-      Dcv("dcv_key_authz_empty_thumbprint",
+      Dcv(
+          "dcv_key_authz_empty_thumbprint",
           [](P& r) { r.set_expectedkeyauthorization(kToken + "."); },
           "expectedKeyAuthorization"),
-      Dcv("dcv_key_authz_two_dots",
+      Dcv(
+          "dcv_key_authz_two_dots",
           [](P& r) {
             r.set_expectedkeyauthorization(kToken + "." + kThumb + ".x");
           },
           "expectedKeyAuthorization"),
-      Dcv("dcv_key_authz_wrong_token",
+      Dcv(
+          "dcv_key_authz_wrong_token",
           [](P& r) {
-            r.set_expectedkeyauthorization("x" + kToken.substr(1) + "." + kThumb);
+            r.set_expectedkeyauthorization("x" + kToken.substr(1) + "." +
+                                           kThumb);
           },
           "expectedKeyAuthorization"),
-      Dcv("dcv_key_authz_whitespace",
-          [](P& r) {
-            r.set_expectedkeyauthorization(kToken + ". " + kThumb);
-          },
+      Dcv(
+          "dcv_key_authz_whitespace",
+          [](P& r) { r.set_expectedkeyauthorization(kToken + ". " + kThumb); },
           "expectedKeyAuthorization"),
-      Dcv("dcv_key_authz_too_long",
+      Dcv(
+          "dcv_key_authz_too_long",
           [](P& r) {
-            r.set_expectedkeyauthorization(kToken + "." + std::string(600, 'A'));
+            r.set_expectedkeyauthorization(kToken + "." +
+                                           std::string(600, 'A'));
           },
           "expectedKeyAuthorization"),
       // ---- DoDCV: the authorization IDs ----
-      Dcv("dcv_no_authz", [](P& r) { r.clear_authz(); }, "authz"),
-      Dcv("dcv_authz_id_zero", [](P& r) { r.mutable_authz()->set_id(0); },
+      Dcv(
+          "dcv_no_authz", [](P& r) { r.clear_authz(); }, "authz"),
+      Dcv(
+          "dcv_authz_id_zero", [](P& r) { r.mutable_authz()->set_id(0); },
           "authz.id"),
-      Dcv("dcv_authz_id_negative", [](P& r) { r.mutable_authz()->set_id(-5); },
+      Dcv(
+          "dcv_authz_id_negative", [](P& r) { r.mutable_authz()->set_id(-5); },
           "authz.id"),
-      Dcv("dcv_regid_zero", [](P& r) { r.mutable_authz()->set_regid(0); },
+      Dcv(
+          "dcv_regid_zero", [](P& r) { r.mutable_authz()->set_regid(0); },
           "authz.regID"),
-      Dcv("dcv_regid_negative", [](P& r) { r.mutable_authz()->set_regid(-1); },
+      Dcv(
+          "dcv_regid_negative", [](P& r) { r.mutable_authz()->set_regid(-1); },
           "authz.regID"),
       // ---- DoDCV: oversized messages ----
-      Dcv("dcv_100k_key_authz",
+      Dcv(
+          "dcv_100k_key_authz",
           [big](P& r) { r.set_expectedkeyauthorization(kToken + "." + big); },
           "", grpc::StatusCode::RESOURCE_EXHAUSTED),
       Dcv("dcv_5m_identifier", DcvName(huge), "",
           grpc::StatusCode::RESOURCE_EXHAUSTED),
       // ---- DoCAA ----
-      Caa("caa_no_identifier", [](C& r) { r.clear_identifier(); }, "identifier"),
-      Caa("caa_type_trailing_space",
+      Caa(
+          "caa_no_identifier", [](C& r) { r.clear_identifier(); },
+          "identifier"),
+      Caa(
+          "caa_type_trailing_space",
           [](C& r) { r.mutable_identifier()->set_type("dns "); },
           "identifier.type"),
       Caa("caa_empty_value", CaaName(""), id_v),
@@ -203,22 +238,31 @@ std::vector<BadCase> BadCases() {
       Caa("caa_wildcard_inner", CaaName("good.*.example.com"), id_v),
       Caa("caa_name_too_long", CaaName(long_name), id_v),
       Caa("caa_ip_address", CaaName("10.0.0.1"), id_v),
-      Caa("caa_no_method", [](C& r) { r.clear_validationmethod(); },
+      Caa(
+          "caa_no_method", [](C& r) { r.clear_validationmethod(); },
           "validationMethod"),
-      Caa("caa_unknown_method",
-          [](C& r) { r.set_validationmethod("dns-02"); }, "validationMethod"),
-      Caa("caa_upper_method", [](C& r) { r.set_validationmethod("DNS-01"); },
+      Caa(
+          "caa_unknown_method", [](C& r) { r.set_validationmethod("dns-02"); },
           "validationMethod"),
-      Caa("caa_method_with_nul",
+      Caa(
+          "caa_upper_method", [](C& r) { r.set_validationmethod("DNS-01"); },
+          "validationMethod"),
+      Caa(
+          "caa_method_with_nul",
           [](C& r) { r.set_validationmethod(std::string("dns-01\0", 7)); },
           "validationMethod"),
-      Caa("caa_account_zero", [](C& r) { r.set_accounturiid(0); },
+      Caa(
+          "caa_account_zero", [](C& r) { r.set_accounturiid(0); },
           "accountURIID"),
-      Caa("caa_account_negative", [](C& r) { r.set_accounturiid(-1); },
+      Caa(
+          "caa_account_negative", [](C& r) { r.set_accounturiid(-1); },
           "accountURIID"),
-      Caa("caa_authz_zero", [](C& r) { r.set_authzid(0); }, "authzID"),
-      Caa("caa_authz_negative", [](C& r) { r.set_authzid(-7); }, "authzID"),
-      Caa("caa_100k_method", [big](C& r) { r.set_validationmethod(big); }, "",
+      Caa(
+          "caa_authz_zero", [](C& r) { r.set_authzid(0); }, "authzID"),
+      Caa(
+          "caa_authz_negative", [](C& r) { r.set_authzid(-7); }, "authzID"),
+      Caa(
+          "caa_100k_method", [big](C& r) { r.set_validationmethod(big); }, "",
           grpc::StatusCode::RESOURCE_EXHAUSTED),
   };
 }
@@ -239,9 +283,9 @@ class BadRequestIntegrationTest : public ::testing::Test {
   static double Rejected(const std::string& kind) {
     auto metrics = HttpGet(stack_->metrics_port(), "/metrics");
     if (!metrics.ok() || metrics->status != 200) return -1;
-    const std::string prefix = absl::StrCat(
-        "validation_requests_rejected_total{kind=\"", kind,
-        "\",code=\"invalid_argument\"} ");
+    const std::string prefix =
+        absl::StrCat("validation_requests_rejected_total{kind=\"", kind,
+                     "\",code=\"invalid_argument\"} ");
     for (absl::string_view line : absl::StrSplit(metrics->body, '\n')) {
       if (absl::StartsWith(line, prefix)) {
         double v = 0;
@@ -316,14 +360,15 @@ TEST_F(BadRequestIntegrationTest, GoodRequestsStillValidateAfterwards) {
   }
 
   const KeyAuthz k = MakeKeyAuthz(41);
-  ASSERT_TRUE(stack_
-                  ->Dns("/set-txt",
-                        absl::StrCat("{\"host\":\"_acme-challenge.after."
-                                     "example.com\",\"value\":\"",
-                                     k.txt, "\"}"))
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Dns("/set-txt", absl::StrCat("{\"host\":\"_acme-challenge.after."
+                                         "example.com\",\"value\":\"",
+                                         k.txt, "\"}"))
+          .ok());
   ::va::ValidationResult valid;
-  grpc::Status s = stack_->DoDCV("after.example.com", k.key_authorization, &valid);
+  grpc::Status s =
+      stack_->DoDCV("after.example.com", k.key_authorization, &valid);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(valid.has_problem()) << valid.problem().detail();
   ASSERT_EQ(valid.records_size(), 1);

@@ -4,3 +4,5 @@ va_integration_test(bad_request_integration_test
   SOURCES bad_request_integration_test.cc)
 va_integration_test(mtls_integration_test
   SOURCES mtls_integration_test.cc LIBS common_grpc)
+va_integration_test(dns_fault_integration_test
+  SOURCES dns_fault_integration_test.cc LIBS dnstestsrv_wire)

@@ -4,17 +4,15 @@
 // CA, not on the list) and ra.example again from a different CA. Only the
 // first may call; the VA keeps serving it after refusing the others. A VA
 // given neither TLS files nor --plaintext must refuse to start.
-#include <sys/wait.h>
-
+#include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -94,18 +92,34 @@ class TestPki {
   absl::Status Run(std::vector<std::string> argv) {
     CommandResult r = RunCommand(argv);
     if (r.exit_code != 0) {
-      return absl::InternalError(absl::StrCat(absl::StrJoin(argv, " "),
-                                              " failed: ", r.err));
+      return absl::InternalError(
+          absl::StrCat(absl::StrJoin(argv, " "), " failed: ", r.err));
     }
     return absl::OkStatus();
   }
 
   absl::Status MakeCa(const std::string& name, const std::string& subject) {
-    return Run({"openssl", "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                Path(name + ".key"), "-out", Path(name + ".pem"), "-days", "2",
-                "-subj", subject, "-config", Path("openssl.cnf"),
-                "-extensions", "ca"});
+    return Run({"openssl",
+                "req",
+                "-x509",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                Path(name + ".key"),
+                "-out",
+                Path(name + ".pem"),
+                "-days",
+                "2",
+                "-subj",
+                subject,
+                "-config",
+                Path("openssl.cnf"),
+                "-extensions",
+                "ca"});
   }
 
   absl::Status MakeLeaf(const std::string& name, const std::string& subject,

@@ -6,6 +6,7 @@
 #include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
@@ -88,7 +89,11 @@ class RaE2eTest : public ::testing::Test {
  protected:
   void TearDown() override {
     // The processes stop with the stack; their logs explain a failure.
-    if (HasFailure()) std::cerr << stack_.Logs();
+    if (HasFailure()) {
+      std::cerr << stack_.Logs();
+    } else if (std::getenv("RA_E2E_KEEP_LOGS") == nullptr) {
+      stack_.DiscardDirOnStop();
+    }
   }
 
   void StartStack(RaStackOptions options) {
@@ -468,6 +473,7 @@ TEST_F(RaE2eTest, RaKill9With200InFlightFinalizesEachExactlyOnce) {
   int leased = 0;
   ASSERT_TRUE(absl::SimpleAtoi((*in_flight)[0][0], &leased));
   EXPECT_GE(leased, kAuthzs / 2) << "too few validations in flight at kill";
+  RecordProperty("leased_at_kill", leased);
 
   ASSERT_TRUE(stack_.StartRa().ok()) << stack_.Logs();
   std::map<int64_t, std::string> statuses =
@@ -522,12 +528,68 @@ TEST_F(RaE2eTest, VaKill9UnderLoadLosesNothing) {
   for (const Authz& a : authzs) {
     EXPECT_EQ(finals[a.id], 1) << "authz " << a.id;
   }
-  // The kill hit calls in flight, and the RA moved them to the other VA.
+  // The kill hit the DoDCV calls in flight on VA 0 (about half of them),
+  // and the RA moved each to the other VA.
   const std::string ra_log = stack_.dir() + "/ra.log";
-  EXPECT_GT(CountInFile(ra_log, "VA call failed; trying the next VA") +
-                CountInFile(ra_log, "Failed to communicate with VA"),
-            0);
+  const int moved = CountInFile(
+      ra_log, "\"msg\":\"VA call failed; trying the next VA\",\"authzID\"");
+  const int moved_dcv = CountInFile(ra_log, "\"rpc\":\"DoDCV\",\"try\":1,");
+  RecordProperty("dcv_moved", moved_dcv);
+  EXPECT_GT(moved, 0);
+  EXPECT_GE(moved_dcv, kAuthzs / 4);
   EXPECT_TRUE(stack_.va(1).Running());
+}
+
+TEST_F(RaE2eTest, NoVaAnsweringIsTransientServerInternalThenRetried) {
+  // The only VA dies mid-call: the attempt ends "Could not communicate
+  // with VA" (transient), and the retry 1.5-3 s later finds it back.
+  StartStack(Options(kPatientVa, {"--revalidation-initial-backoff=3s"}));
+  absl::StatusOr<Authz> a = NewAuthz("vadown.e2e.test");
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(PublishTxt(*a).ok());
+  ASSERT_TRUE(stack_
+                  .SetFault("_acme-challenge.vadown.e2e.test", "TXT", "delay",
+                            /*count=*/1, /*delay_ms=*/2000)
+                  .ok());
+  ASSERT_TRUE(Validate(*a).ok());
+  // Kill only once the VA is waiting for the delayed answer.
+  const absl::Time asked_by = absl::Now() + absl::Seconds(10);
+  while (stack_.QueryCount("_acme-challenge.vadown.e2e.test", "TXT") < 1 &&
+         absl::Now() < asked_by) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  stack_.va(0).Kill9();
+
+  Struct processing;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<Struct> got = stack_.VactlJson({"get", a->id_text});
+    ASSERT_TRUE(got.ok()) << got.status();
+    if (Member(Challenge(*got), "error") != nullptr ||
+        StrMember(*got, "status") != "pending") {
+      processing = *got;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(stack_.RestartVa(0).ok());
+  ASSERT_EQ(StrMember(processing, "status"), "pending")
+      << "never saw the retry wait";
+  EXPECT_EQ(StrMember(Challenge(processing), "status"), "processing");
+  const Struct error = ErrorOf(processing);
+  EXPECT_EQ(StrMember(error, "type"),
+            "urn:ietf:params:acme:error:serverInternal");
+  EXPECT_EQ(StrMember(error, "detail"), "Could not communicate with VA");
+  EXPECT_EQ(NumMember(error, "status"), 500);
+  EXPECT_TRUE(BoolMember(error, "transient"));
+  EXPECT_GT(NumMember(processing, "retryAfter"), 0);
+
+  absl::StatusOr<Struct> done = Wait(*a);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(StrMember(*done, "status"), "valid");
+  EXPECT_EQ(NumMember(*done, "validationAttempts"), 2);
+  EXPECT_THAT(Events(a->id), ::testing::ElementsAre("created", "processing",
+                                                    "retry", "valid"));
 }
 
 // ---- 7. bad input through vactl ----

@@ -5,6 +5,7 @@
 #include <grpcpp/security/credentials.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -44,6 +45,10 @@ RaStack::~RaStack() {
   ra_.Stop(absl::Seconds(5));
   for (auto& va : vas_) va->Stop(absl::Seconds(2));
   dns_.Stop(absl::Seconds(2));
+  if (!keep_dir_ && !dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
 }
 
 std::string RaStack::dns_addr() const {
@@ -84,18 +89,29 @@ absl::Status RaStack::Start(const RaStackOptions& options) {
         "--issuer-domain=letsencrypt.org",
         "--account-uri-prefixes=https://acme-v02.example/acme/acct/"};
     argv.insert(argv.end(), options_.va_flags.begin(), options_.va_flags.end());
-    auto va = Process::Start(argv, absl::StrCat(dir_, "/va", i, ".log"));
-    if (!va.ok()) return va.status();
-    vas_.push_back(std::make_unique<Process>(*std::move(va)));
+    vas_.push_back(std::make_unique<Process>());
+    va_argvs_.push_back(std::move(argv));
+    va_ports_.push_back(port);
     va_addrs.push_back(absl::StrCat("127.0.0.1:", port));
-    if (absl::Status s = WaitForTcpPort(port, absl::Seconds(10)); !s.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("va: ", s.message(), "\n", vas_.back()->Log()));
-    }
+    if (absl::Status s = RestartVa(i); !s.ok()) return s;
   }
   options_.ra_flags.insert(options_.ra_flags.begin(),
                            absl::StrCat("--va=", absl::StrJoin(va_addrs, ",")));
   return StartRa();
+}
+
+absl::Status RaStack::RestartVa(int i) {
+  const size_t k = static_cast<size_t>(i);
+  if (vas_[k]->pid() > 0) vas_[k]->Stop();
+  auto va = Process::Start(va_argvs_[k], absl::StrCat(dir_, "/va", i, ".log"));
+  if (!va.ok()) return va.status();
+  *vas_[k] = *std::move(va);
+  if (absl::Status s = WaitForTcpPort(va_ports_[k], absl::Seconds(10));
+      !s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("va: ", s.message(), "\n", vas_[k]->Log()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RaStack::StartRa() {

@@ -41,6 +41,12 @@ class RaStack {
   // Kill9 of the previous one.
   absl::Status StartRa();
 
+  // Starts VA `i` again on its old port (after Kill9), with the same flags.
+  absl::Status RestartVa(int i);
+  // Removes the directory (logs, database) once the processes stopped; by
+  // default it is kept for post-mortems.
+  void DiscardDirOnStop() { keep_dir_ = false; }
+
   Process& dns() { return dns_; }
   Process& va(int i) { return *vas_[static_cast<size_t>(i)]; }
   Process& ra() { return ra_; }
@@ -82,10 +88,13 @@ class RaStack {
   std::string db_path_;
   Process dns_;
   std::vector<std::unique_ptr<Process>> vas_;
+  std::vector<std::vector<std::string>> va_argvs_;
+  std::vector<int> va_ports_;
   Process ra_;
   int dns_port_ = 0;
   int mgmt_port_ = 0;
   int ra_port_ = 0;
+  bool keep_dir_ = true;
   std::unique_ptr<::ra::RA::Stub> ra_stub_;
 };
 

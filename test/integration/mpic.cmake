@@ -1,0 +1,1 @@
+va_integration_test(mpic_integration_test SOURCES mpic_integration_test.cc)

@@ -1,0 +1,207 @@
+// Multi-perspective corroboration with real processes: a primary VA and
+// remote VAs, each with its OWN dnstestsrv (nothing shared between
+// perspectives), so each perspective can be shown a different DNS.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "test/integration/va_stack.h"
+
+namespace testing_harness {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+struct RemoteSpec {
+  std::string perspective;
+  std::string rir;
+};
+
+class MpicTest : public ::testing::Test {
+ protected:
+  // Starts the remotes, then the primary pointing at them.
+  void StartStack(const std::vector<RemoteSpec>& remotes,
+                  int min_remotes = 3) {
+    for (const RemoteSpec& r : remotes) {
+      auto stack = std::make_unique<VaStack>();
+      VaStackOptions options;
+      options.va_flags = {"--perspective=" + r.perspective, "--rir=" + r.rir,
+                          "--dns-tries=3", "--dns-timeout=300ms"};
+      ASSERT_TRUE(stack->Start(options).ok());
+      remotes_.push_back(std::move(stack));
+    }
+    VaStackOptions options;
+    options.va_flags = {"--dns-tries=3", "--dns-timeout=300ms",
+                        "--rir=ARIN",
+                        absl::StrCat("--min-remote-perspectives=", min_remotes),
+                        "--remote-timeout=5s"};
+    for (size_t i = 0; i < remotes.size(); ++i) {
+      options.va_flags.push_back("--remote-va");
+      options.va_flags.push_back(
+          absl::StrCat("127.0.0.1:", remotes_[i]->va_port(), ",",
+                       remotes[i].perspective, ",", remotes[i].rir));
+    }
+    ASSERT_TRUE(primary_.Start(options).ok());
+  }
+
+  // Programs every perspective's DNS server the same way.
+  void AllDns(const std::string& path, const std::string& json) {
+    ASSERT_TRUE(primary_.Dns(path, json).ok());
+    for (auto& r : remotes_) ASSERT_TRUE(r->Dns(path, json).ok());
+  }
+
+  static std::string Caa(const std::string& host, const std::string& value) {
+    return absl::StrCat("{\"host\":\"", host,
+                        "\",\"policies\":[{\"tag\":\"issue\",\"value\":\"",
+                        value, "\"}]}");
+  }
+
+  VaStack primary_;
+  std::vector<std::unique_ptr<VaStack>> remotes_;
+};
+
+const std::vector<RemoteSpec> kThree = {
+    {"arin-1", "ARIN"}, {"ripe-1", "RIPE"}, {"apnic-1", "APNIC"}};
+
+TEST_F(MpicTest, AllPerspectivesAgreeDnsAndCaa) {
+  StartStack(kThree);
+  KeyAuthz k = MakeKeyAuthz(200);
+  AllDns("/set-txt", absl::StrCat("{\"host\":\"_acme-challenge.ok.example."
+                                  "com\",\"value\":\"",
+                                  k.txt, "\"}"));
+  AllDns("/add-caa", Caa("example.com", "letsencrypt.org"));
+  ::va::ValidationResult dcv;
+  ASSERT_TRUE(primary_.DoDCV("ok.example.com", k.key_authorization, &dcv).ok());
+  EXPECT_FALSE(dcv.has_problem()) << dcv.problem().detail();
+  EXPECT_EQ(dcv.perspective(), "Primary");
+  EXPECT_EQ(dcv.rir(), "ARIN");
+  ::va::IsCAAValidResponse caa;
+  ASSERT_TRUE(primary_.DoCAA("ok.example.com", "dns-01", 1, &caa).ok());
+  EXPECT_FALSE(caa.has_problem()) << caa.problem().detail();
+  // Every remote really looked (its own DNS server saw the queries).
+  for (auto& r : remotes_) {
+    EXPECT_GE(r->QueryCount("_acme-challenge.ok.example.com", "TXT"), 1);
+    EXPECT_GE(r->QueryCount("com", "CAA"), 1);
+  }
+  EXPECT_THAT(primary_.va().Log(), HasSubstr("\"quorumResult\":\"3/3\""));
+}
+
+TEST_F(MpicTest, OneRemoteSeeingADenyIsToleratedTwoAreNot) {
+  StartStack(kThree);
+  AllDns("/add-caa", Caa("split.example.com", "letsencrypt.org"));
+  // A hijacked view at one perspective: a different CAA answer.
+  ASSERT_TRUE(remotes_[0]->Dns("/clear-caa", "{\"host\":\"split.example.com\"}").ok());
+  ASSERT_TRUE(
+      remotes_[0]->Dns("/add-caa", Caa("split.example.com", "other-ca.example")).ok());
+  ::va::IsCAAValidResponse one;
+  ASSERT_TRUE(primary_.DoCAA("split.example.com", "dns-01", 1, &one).ok());
+  EXPECT_FALSE(one.has_problem()) << one.problem().detail();
+
+  ASSERT_TRUE(remotes_[1]->Dns("/clear-caa", "{\"host\":\"split.example.com\"}").ok());
+  ASSERT_TRUE(
+      remotes_[1]->Dns("/add-caa", Caa("split.example.com", "other-ca.example")).ok());
+  ::va::IsCAAValidResponse two;
+  ASSERT_TRUE(primary_.DoCAA("split.example.com", "dns-01", 1, &two).ok());
+  ASSERT_TRUE(two.has_problem());
+  EXPECT_EQ(two.problem().problemtype(), "caa");
+  EXPECT_EQ(two.problem().detail(),
+            "During secondary validation: While processing CAA for "
+            "split.example.com: CAA record for split.example.com prevents "
+            "issuance");
+  EXPECT_THAT(two.problem().failedperspectives(),
+              UnorderedElementsAre("arin-1", "ripe-1"));
+}
+
+TEST_F(MpicTest, SeedCaseBriefTldTimeoutAtRemotesIsAbsorbedByRetries) {
+  StartStack(kThree);
+  // Two of three remotes lose their first CAA query for the TLD "me"; the
+  // primary is fine. Bounded retries inside each remote carry it.
+  for (int i : {0, 1}) {
+    ASSERT_TRUE(remotes_[i]
+                    ->Dns("/set-fault",
+                          "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\","
+                          "\"count\":1}")
+                    .ok());
+  }
+  ::va::IsCAAValidResponse r;
+  ASSERT_TRUE(primary_.DoCAA("example.me", "dns-01", 1, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+  // At least one faulted remote retried (the quorum may be decided, and the
+  // other cancelled, before the second one's retry).
+  EXPECT_GE(remotes_[0]->QueryCount("me", "CAA") +
+                remotes_[1]->QueryCount("me", "CAA"),
+            3);
+}
+
+TEST_F(MpicTest, SeedCaseLastingTldOutageAtRemotesIsTransientDnsProblem) {
+  StartStack(kThree);
+  for (int i : {0, 1}) {
+    ASSERT_TRUE(remotes_[i]
+                    ->Dns("/set-fault",
+                          "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\"}")
+                    .ok());
+  }
+  ::va::IsCAAValidResponse r;
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(
+      primary_.DoCAA("example.me", "dns-01", 1, &r, absl::Seconds(8)).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "dns");
+  EXPECT_EQ(r.problem().detail(),
+            "During secondary validation: While processing CAA for "
+            "example.me: DNS problem: query timed out looking up CAA for me");
+  EXPECT_TRUE(r.problem().transient());
+  EXPECT_EQ(r.problem().attempts(), 3);
+  EXPECT_EQ(r.problem().queryname(), "me");
+  EXPECT_EQ(r.problem().failedperspectives_size(), 2);
+}
+
+TEST_F(MpicTest, RemoteDownToleratedOnceAndReportedTransient) {
+  StartStack(kThree);
+  AllDns("/add-caa", Caa("down.example.com", "letsencrypt.org"));
+  remotes_[2]->va().Kill9();
+  ::va::IsCAAValidResponse one_down;
+  ASSERT_TRUE(primary_.DoCAA("down.example.com", "dns-01", 1, &one_down).ok());
+  EXPECT_FALSE(one_down.has_problem()) << one_down.problem().detail();
+
+  remotes_[1]->va().Kill9();
+  ::va::IsCAAValidResponse two_down;
+  ASSERT_TRUE(primary_.DoCAA("down.example.com", "dns-01", 1, &two_down).ok());
+  ASSERT_TRUE(two_down.has_problem());
+  EXPECT_EQ(two_down.problem().problemtype(), "serverInternal");
+  EXPECT_THAT(two_down.problem().detail(),
+              HasSubstr("During secondary validation: Secondary validation RPC"));
+  EXPECT_TRUE(two_down.problem().transient());
+}
+
+TEST_F(MpicTest, TooFewRemotesIsServerInternal) {
+  StartStack({{"arin-1", "ARIN"}, {"ripe-1", "RIPE"}}, /*min_remotes=*/3);
+  AllDns("/add-caa", Caa("few.example.com", "letsencrypt.org"));
+  ::va::IsCAAValidResponse r;
+  ASSERT_TRUE(primary_.DoCAA("few.example.com", "dns-01", 1, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().problemtype(), "serverInternal");
+  EXPECT_THAT(r.problem().detail(),
+              HasSubstr("Insufficient remote perspectives"));
+}
+
+TEST_F(MpicTest, LocalFailureNeverAsksRemotes) {
+  StartStack(kThree);
+  KeyAuthz k = MakeKeyAuthz(201);
+  ::va::ValidationResult r;
+  ASSERT_TRUE(primary_.DoDCV("nolocal.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(r.has_problem());
+  EXPECT_EQ(r.problem().detail(),
+            "No TXT record found at _acme-challenge.nolocal.example.com");
+  for (auto& r2 : remotes_) {
+    EXPECT_EQ(r2->QueryCount("_acme-challenge.nolocal.example.com"), 0);
+  }
+}
+
+}  // namespace
+}  // namespace testing_harness

@@ -1,0 +1,1 @@
+va_integration_test(stack_integration_test ONE_PROCESS SOURCES stack_integration_test.cc)
