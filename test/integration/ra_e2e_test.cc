@@ -57,6 +57,11 @@ absl::Time ParseRfc3339(const std::string& text) {
   return t;
 }
 
+::testing::AssertionResult IsOk(const absl::Status& status) {
+  if (status.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << status;
+}
+
 double NumMember(const Struct& object, const std::string& key) {
   const google::protobuf::Value* v = Member(object, key);
   return v != nullptr && v->has_number_value() ? v->number_value() : -1;
@@ -265,7 +270,7 @@ TEST_F(RaE2eTest, ValidWithTxtAndCaa) {
   StartStack(Options(kQuickVa));
   absl::StatusOr<Authz> a = NewAuthz("valid.e2e.test");
   ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(PublishTxt(*a).ok());
+  ASSERT_TRUE(IsOk(PublishTxt(*a)));
 
   const absl::Time before = absl::Now();
   absl::StatusOr<Struct> started = Validate(*a);
@@ -312,8 +317,11 @@ TEST_F(RaE2eTest, WrongTxtIsInvalidUnauthorized) {
   absl::StatusOr<Authz> a = NewAuthz("wrong.e2e.test");
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(
-      stack_.SetTxt("_acme-challenge.wrong.e2e.test", "not-the-digest").ok());
-  ASSERT_TRUE(Validate(*a).ok());
+      IsOk(stack_.SetTxt("_acme-challenge.wrong.e2e.test", "not-the-digest")));
+  {
+    absl::StatusOr<Struct> started = Validate(*a);
+    ASSERT_TRUE(started.ok()) << started.status();
+  }
 
   absl::StatusOr<Struct> done = Wait(*a);
   ASSERT_TRUE(done.ok()) << done.status();
@@ -337,11 +345,15 @@ TEST_F(RaE2eTest, WrongTxtIsInvalidUnauthorized) {
 
 TEST_F(RaE2eTest, CaaDenyIsInvalidCaa) {
   StartStack(Options(kQuickVa));
-  ASSERT_TRUE(stack_.AddCaa("deny.e2e.test", "issue", "other-ca.example").ok());
+  ASSERT_TRUE(
+      IsOk(stack_.AddCaa("deny.e2e.test", "issue", "other-ca.example")));
   absl::StatusOr<Authz> a = NewAuthz("deny.e2e.test");
   ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(PublishTxt(*a).ok());  // DCV passes; CAA must stop it
-  ASSERT_TRUE(Validate(*a).ok());
+  ASSERT_TRUE(IsOk(PublishTxt(*a)));  // DCV passes; CAA must stop it
+  {
+    absl::StatusOr<Struct> started = Validate(*a);
+    ASSERT_TRUE(started.ok()) << started.status();
+  }
 
   absl::StatusOr<Struct> done = Wait(*a);
   ASSERT_TRUE(done.ok()) << done.status();
@@ -364,16 +376,16 @@ TEST_F(RaE2eTest, TransientFailureIsRetriedToValid) {
   StartStack(Options(kQuickVa, {"--revalidation-initial-backoff=3s"}));
   absl::StatusOr<Authz> a = NewAuthz("flaky.e2e.test");
   ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(PublishTxt(*a).ok());
+  ASSERT_TRUE(IsOk(PublishTxt(*a)));
   // Exactly the VA's --dns-tries queries vanish: the first RA attempt uses
   // up the VA's own bounded retries and fails transiently; the next works.
-  ASSERT_TRUE(stack_
-                  .SetFault("_acme-challenge.flaky.e2e.test", "TXT", "drop",
-                            /*count=*/2)
-                  .ok());
-  ASSERT_TRUE(Validate(*a).ok());
-
-  // Poll until the first attempt's problem shows.
+  ASSERT_TRUE(
+      IsOk(stack_.SetFault("_acme-challenge.flaky.e2e.test", "TXT", "drop",
+                           /*count=*/2)));
+  {
+    absl::StatusOr<Struct> started = Validate(*a);
+    ASSERT_TRUE(started.ok()) << started.status();
+  }
   Struct processing;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (absl::Now() < deadline) {
@@ -422,10 +434,13 @@ TEST_F(RaE2eTest, TransientUntilTheBoundIsInvalid) {
                                 "--revalidation-initial-backoff=1s"}));
   absl::StatusOr<Authz> a = NewAuthz("dead.e2e.test");
   ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(PublishTxt(*a).ok());
+  ASSERT_TRUE(IsOk(PublishTxt(*a)));
   ASSERT_TRUE(
-      stack_.SetFault("_acme-challenge.dead.e2e.test", "TXT", "drop").ok());
-  ASSERT_TRUE(Validate(*a).ok());
+      IsOk(stack_.SetFault("_acme-challenge.dead.e2e.test", "TXT", "drop")));
+  {
+    absl::StatusOr<Struct> started = Validate(*a);
+    ASSERT_TRUE(started.ok()) << started.status();
+  }
 
   absl::StatusOr<Struct> done = Wait(*a);
   ASSERT_TRUE(done.ok()) << done.status();
@@ -475,7 +490,7 @@ TEST_F(RaE2eTest, RaKill9With200InFlightFinalizesEachExactlyOnce) {
   EXPECT_GE(leased, kAuthzs / 2) << "too few validations in flight at kill";
   RecordProperty("leased_at_kill", leased);
 
-  ASSERT_TRUE(stack_.StartRa().ok()) << stack_.Logs();
+  ASSERT_TRUE(IsOk(stack_.StartRa())) << stack_.Logs();
   std::map<int64_t, std::string> statuses =
       WaitAll(authzs, absl::Now() + absl::Seconds(60));
   int valid = 0;
@@ -546,13 +561,14 @@ TEST_F(RaE2eTest, NoVaAnsweringIsTransientServerInternalThenRetried) {
   StartStack(Options(kPatientVa, {"--revalidation-initial-backoff=3s"}));
   absl::StatusOr<Authz> a = NewAuthz("vadown.e2e.test");
   ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(PublishTxt(*a).ok());
-  ASSERT_TRUE(stack_
-                  .SetFault("_acme-challenge.vadown.e2e.test", "TXT", "delay",
-                            /*count=*/1, /*delay_ms=*/2000)
-                  .ok());
-  ASSERT_TRUE(Validate(*a).ok());
-  // Kill only once the VA is waiting for the delayed answer.
+  ASSERT_TRUE(IsOk(PublishTxt(*a)));
+  ASSERT_TRUE(
+      IsOk(stack_.SetFault("_acme-challenge.vadown.e2e.test", "TXT", "delay",
+                           /*count=*/1, /*delay_ms=*/2000)));
+  {
+    absl::StatusOr<Struct> started = Validate(*a);
+    ASSERT_TRUE(started.ok()) << started.status();
+  }
   const absl::Time asked_by = absl::Now() + absl::Seconds(10);
   while (stack_.QueryCount("_acme-challenge.vadown.e2e.test", "TXT") < 1 &&
          absl::Now() < asked_by) {
@@ -572,7 +588,7 @@ TEST_F(RaE2eTest, NoVaAnsweringIsTransientServerInternalThenRetried) {
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  ASSERT_TRUE(stack_.RestartVa(0).ok());
+  ASSERT_TRUE(IsOk(stack_.RestartVa(0)));
   ASSERT_EQ(StrMember(processing, "status"), "pending")
       << "never saw the retry wait";
   EXPECT_EQ(StrMember(Challenge(processing), "status"), "processing");
@@ -627,8 +643,11 @@ TEST_F(RaE2eTest, VactlBadInputFailsClearly) {
   EXPECT_EQ(StrMember(Challenge(*still), "status"), "pending");
 
   // Validating an authorization that is no longer pending.
-  ASSERT_TRUE(PublishTxt(*a).ok());
-  ASSERT_TRUE(Validate(*a).ok());
+  ASSERT_TRUE(IsOk(PublishTxt(*a)));
+  {
+    absl::StatusOr<Struct> started = Validate(*a);
+    ASSERT_TRUE(started.ok()) << started.status();
+  }
   absl::StatusOr<Struct> done = Wait(*a);
   ASSERT_TRUE(done.ok()) << done.status();
   ASSERT_EQ(StrMember(*done, "status"), "valid");
@@ -641,7 +660,10 @@ TEST_F(RaE2eTest, VactlBadInputFailsClearly) {
   // ... and an invalid one.
   absl::StatusOr<Authz> b = NewAuthz("nope.e2e.test");
   ASSERT_TRUE(b.ok()) << b.status();
-  ASSERT_TRUE(Validate(*b).ok());  // no TXT record: unauthorized
+  {
+    absl::StatusOr<Struct> started = Validate(*b);
+    ASSERT_TRUE(started.ok()) << started.status();
+  }
   done = Wait(*b);
   ASSERT_TRUE(done.ok()) << done.status();
   ASSERT_EQ(StrMember(*done, "status"), "invalid");
