@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "va/identifier.h"
 
@@ -36,7 +37,23 @@ absl::Status ValidateIdentifier(const ::core::Identifier& id, bool has_id) {
                          "identifier.value");
 }
 
+int64_t PositiveOrZero(const std::string& decimal) {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(decimal, &v) || v <= 0) return 0;
+  return v;
+}
+
 }  // namespace
+
+int64_t AuthzIdOf(const ::va::PerformValidationRequest& req) {
+  if (req.authz().id() != 0) return req.authz().id();
+  return PositiveOrZero(req.authz().legacyid());
+}
+
+int64_t AuthzIdOf(const ::va::IsCAAValidRequest& req) {
+  if (req.authzid() != 0) return req.authzid();
+  return PositiveOrZero(req.legacyauthzid());
+}
 
 bool IsKnownValidationMethod(std::string_view method) {
   return method == "dns-01" || method == "http-01" || method == "tls-alpn-01" ||
@@ -76,7 +93,7 @@ absl::Status ValidateDcvRequest(const ::va::PerformValidationRequest& req) {
                    "does not start with challenge.token");
   }
   if (!req.has_authz()) return Invalid("authz", "missing");
-  if (req.authz().id() <= 0) return Invalid("authz.id", "must be positive");
+  if (AuthzIdOf(req) <= 0) return Invalid("authz.id", "must be positive");
   if (req.authz().regid() <= 0) {
     return Invalid("authz.regID", "must be positive");
   }
@@ -99,7 +116,7 @@ absl::Status ValidateCaaRequest(const ::va::IsCAAValidRequest& req) {
   if (req.accounturiid() <= 0) {
     return Invalid("accountURIID", "must be positive");
   }
-  if (req.authzid() <= 0) return Invalid("authzID", "must be positive");
+  if (AuthzIdOf(req) <= 0) return Invalid("authzID", "must be positive");
   return absl::OkStatus();
 }
 

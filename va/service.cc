@@ -170,7 +170,7 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     metrics_->Answered("DoDCV", "OK", latency);
     AuditLog("Validation result", "dcv", deps_.config,
              req->identifier().value(), req->challenge().type(),
-             req->authz().id(), req->authz().regid(), problem, local.attempts,
+             AuthzIdOf(*req), req->authz().regid(), problem, local.attempts,
              local.resolver.empty() ? std::vector<std::string>{}
                                     : std::vector<std::string>{local.resolver},
              local.authenticated_data, latency);
@@ -241,7 +241,7 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(
     metrics_->Answered("DoCAA", "OK", latency);
     AuditLog("CAA check result", "caa", deps_.config,
              req->identifier().value(), req->validationmethod(),
-             req->authzid(), req->accounturiid(), problem, local.attempts,
+             AuthzIdOf(*req), req->accounturiid(), problem, local.attempts,
              local.resolvers, local.authenticated_data, latency);
     reactor->Finish(grpc::Status::OK);
   };

@@ -481,6 +481,44 @@ TEST(DrainTest, SigtermLetsInFlightValidationsFinish) {
   EXPECT_EQ(WEXITSTATUS(exit_status), 0);
 }
 
+// ---- older Boulder RAs sent authorization IDs as strings ----
+
+TEST_F(VaIntegrationTest, LegacyStringAuthzIdsAreAccepted) {
+  KeyAuthz k = MakeKeyAuthz(50);
+  SetTxt("_acme-challenge.legacy.example.com", k.txt);
+  ::va::PerformValidationRequest req;
+  req.mutable_identifier()->set_type("dns");
+  req.mutable_identifier()->set_value("legacy.example.com");
+  req.mutable_challenge()->set_type("dns-01");
+  req.mutable_authz()->set_regid(9);
+  req.mutable_authz()->set_legacyid("1234");  // field 1, as a string
+  req.set_expectedkeyauthorization(k.key_authorization);
+  {
+    grpc::ClientContext ctx;
+    ::va::ValidationResult r;
+    ASSERT_TRUE(stack_->va_stub().DoDCV(&ctx, req, &r).ok());
+    EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+  }
+  req.mutable_authz()->set_legacyid("not-a-number");
+  {
+    grpc::ClientContext ctx;
+    ::va::ValidationResult r;
+    grpc::Status s = stack_->va_stub().DoDCV(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("authz.id"));
+  }
+  ::va::IsCAAValidRequest caa;
+  caa.mutable_identifier()->set_type("dns");
+  caa.mutable_identifier()->set_value("legacy.example.com");
+  caa.set_validationmethod("dns-01");
+  caa.set_accounturiid(9);
+  caa.set_legacyauthzid("1234");  // field 4, as a string
+  grpc::ClientContext ctx;
+  ::va::IsCAAValidResponse r;
+  ASSERT_TRUE(stack_->caa_stub().DoCAA(&ctx, caa, &r).ok());
+  EXPECT_FALSE(r.has_problem()) << r.problem().detail();
+}
+
 // ---- the case this project exists for: CAA for the TLD "me" ----
 
 class SeedCaseTest : public ::testing::Test {

@@ -1,0 +1,4 @@
+# common/grpc_tls against real TLS handshakes on loopback.
+va_unit_test(grpc_tls_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/grpc_tls_test.cc
+  LIBS common_grpc va_proto gRPC::grpc++ absl::time absl::strings)
