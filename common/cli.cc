@@ -2,12 +2,24 @@
 
 #include <algorithm>
 
+#include "absl/flags/reflection.h"
+
 namespace common {
 namespace {
 
 std::string Underscored(std::string name) {
   std::replace(name.begin(), name.end(), '-', '_');
   return name;
+}
+
+// Only names of registered flags ("--no<bool flag>" included) are
+// rewritten: a value given as its own argument may start with '-' too (a
+// base64url token or thumbprint does one time in 64) and must reach the
+// program unchanged.
+bool IsFlagName(const std::string& name) {
+  if (absl::FindCommandLineFlag(name) != nullptr) return true;
+  return name.size() > 2 && name.compare(0, 2, "no") == 0 &&
+         absl::FindCommandLineFlag(name.substr(2)) != nullptr;
 }
 
 }  // namespace
@@ -24,10 +36,12 @@ NormalizedArgs::NormalizedArgs(int argc, char** argv) {
         const size_t eq = arg.find('=');
         const size_t end = eq == std::string::npos ? arg.size() : eq;
         std::string name = Underscored(arg.substr(dashes, end - dashes));
-        std::string rebuilt(arg, 0, dashes);
-        rebuilt.append(name);
-        rebuilt.append(arg, end, std::string::npos);
-        arg = std::move(rebuilt);
+        if (IsFlagName(name)) {
+          std::string rebuilt(arg, 0, dashes);
+          rebuilt.append(name);
+          rebuilt.append(arg, end, std::string::npos);
+          arg = std::move(rebuilt);
+        }
       }
     }
     args_.push_back(std::move(arg));
@@ -42,20 +56,29 @@ void NormalizedArgs::Rebuild() {
 
 std::vector<std::string> NormalizedArgs::ExtractRepeated(
     const std::string& name) {
-  const std::string flag = "--" + Underscored(name);
-  const std::string single = "-" + Underscored(name);
+  // Compared on the underscored name: the constructor leaves names that are
+  // not registered flags (like these repeated ones) as they were written.
+  const std::string wanted = Underscored(name);
   std::vector<std::string> values;
   std::vector<std::string> kept;
   for (size_t i = 0; i < args_.size(); ++i) {
     const std::string& a = args_[i];
-    if (i > 0 && (a == flag || a == single) && i + 1 < args_.size()) {
-      values.push_back(args_[++i]);
-    } else if (i > 0 && (a.rfind(flag + "=", 0) == 0 ||
-                         a.rfind(single + "=", 0) == 0)) {
-      values.push_back(a.substr(a.find('=') + 1));
-    } else {
-      kept.push_back(a);
+    if (i > 0 && a.size() > 1 && a[0] == '-') {
+      const size_t dashes = a[1] == '-' ? 2 : 1;
+      const size_t eq = a.find('=');
+      const size_t end = eq == std::string::npos ? a.size() : eq;
+      if (Underscored(a.substr(dashes, end - dashes)) == wanted) {
+        if (eq != std::string::npos) {
+          values.push_back(a.substr(eq + 1));
+          continue;
+        }
+        if (i + 1 < args_.size()) {
+          values.push_back(args_[++i]);
+          continue;
+        }
+      }
     }
+    kept.push_back(a);
   }
   args_ = std::move(kept);
   Rebuild();

@@ -11,8 +11,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json_log.h"
 
 namespace common {
 namespace {
@@ -61,6 +63,9 @@ class ClientNameVerifier : public grpc::experimental::ExternalCertificateVerifie
       }
       seen.push_back(std::move(n));
     }
+    // An audit trail for refused callers: who tried, with which names.
+    common::Log("audit", "client refused: certificate name not allowed",
+                common::JsonFields().Strs("certificateNames", seen));
     *sync_status = grpc::Status(
         grpc::StatusCode::UNAUTHENTICATED,
         absl::StrCat("client certificate names [", absl::StrJoin(seen, ","),
@@ -72,6 +77,43 @@ class ClientNameVerifier : public grpc::experimental::ExternalCertificateVerifie
 
  private:
   absl::flat_hash_set<std::string> allowed_;
+};
+
+// Client side with server_name_override: accepts the server certificate
+// (already chain-verified against --tls-ca by gRPC) only if it names
+// `expected`, instead of the target's host. Without this the override would
+// be silently ignored: it is a channel argument in gRPC, not a credential.
+class ServerNameVerifier
+    : public grpc::experimental::ExternalCertificateVerifier {
+ public:
+  explicit ServerNameVerifier(std::string expected)
+      : expected_(std::move(expected)) {}
+
+  bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
+              std::function<void(grpc::Status)>,
+              grpc::Status* sync_status) override {
+    std::vector<std::string> seen;
+    for (const auto& names : {request->dns_names(), request->ip_names()}) {
+      for (const auto& name : names) {
+        std::string n(name.data(), name.size());
+        if (absl::EqualsIgnoreCase(n, expected_)) {
+          *sync_status = grpc::Status::OK;
+          return true;
+        }
+        seen.push_back(std::move(n));
+      }
+    }
+    *sync_status = grpc::Status(
+        grpc::StatusCode::UNAUTHENTICATED,
+        absl::StrCat("server certificate names [", absl::StrJoin(seen, ","),
+                     "], not ", expected_));
+    return true;
+  }
+
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
+
+ private:
+  const std::string expected_;
 };
 
 struct LoadedFiles {
@@ -131,6 +173,14 @@ MakeChannelCredentials(const TlsFiles& files) {
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_verify_server_certs(true);
+  if (!files.server_name_override.empty()) {
+    options.set_certificate_verifier(
+        grpc::experimental::ExternalCertificateVerifier::Create<
+            ServerNameVerifier>(files.server_name_override));
+    // The per-call check compares the target's host with the certificate;
+    // the verifier above already checked the name that counts.
+    options.set_check_call_host(false);
+  }
   return grpc::experimental::TlsCredentials(options);
 }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "va/dns01.h"
 
 namespace testing_harness {
@@ -27,6 +28,34 @@ std::string Tail(const std::string& path, size_t lines) {
   const size_t from = all.size() > lines ? all.size() - lines : 0;
   return absl::StrJoin(all.begin() + static_cast<std::ptrdiff_t>(from),
                        all.end(), "\n");
+}
+
+// A port picked by FreePort can be taken by someone else before the
+// program binds it; the program then exits and is started on another port.
+constexpr int kStartRounds = 3;
+
+// Starts `argv` and waits until it has logged one more `ready` line than
+// `log_path` held before (the program's own "serving" line, so a foreign
+// listener on a reused port, or a TCP self-connect, can't fake readiness).
+// Fails if the program exits first; `out` then has no process.
+absl::Status StartAndWaitReady(const std::vector<std::string>& argv,
+                               const std::string& log_path,
+                               const std::string& ready, Process* out) {
+  const int before = CountInFile(log_path, ready);
+  auto started = Process::Start(argv, log_path);
+  if (!started.ok()) return started.status();
+  *out = *std::move(started);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    if (CountInFile(log_path, ready) > before) return absl::OkStatus();
+    if (!out->Running()) {
+      return absl::UnavailableError(absl::StrCat(
+          argv[0], " exited before serving:\n", Tail(log_path, 20)));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      argv[0], " did not log \"", ready, "\":\n", Tail(log_path, 20)));
 }
 
 }  // namespace
@@ -65,35 +94,42 @@ absl::Status RaStack::Start(const RaStackOptions& options) {
   if (dir_.empty()) return absl::InternalError("mkdtemp failed");
   db_path_ = dir_ + "/ra.sqlite";
 
-  dns_port_ = FreePort(/*udp_too=*/true);
-  mgmt_port_ = FreePort();
-  auto dns = Process::Start(
-      {ProgramPath("dnstestsrv"), absl::StrCat("--dns01=", dns_addr()),
-       absl::StrCat("--management=127.0.0.1:", mgmt_port_)},
-      dir_ + "/dnstestsrv.log");
-  if (!dns.ok()) return dns.status();
-  dns_ = *std::move(dns);
-  if (absl::Status s = WaitForTcpPort(mgmt_port_, absl::Seconds(10)); !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("dnstestsrv: ", s.message(), "\n", dns_.Log()));
+  absl::Status started;
+  for (int round = 0; round < kStartRounds; ++round) {
+    dns_port_ = FreePort(/*udp_too=*/true);
+    mgmt_port_ = FreePort();
+    started = StartAndWaitReady(
+        {ProgramPath("dnstestsrv"), absl::StrCat("--dns01=", dns_addr()),
+         absl::StrCat("--management=127.0.0.1:", mgmt_port_)},
+        dir_ + "/dnstestsrv.log", absl::StrCat("DNS on ", dns_addr(), " "),
+        &dns_);
+    if (started.ok() || dns_.pid() > 0) break;  // else: port taken; again
   }
+  if (!started.ok()) return started;
 
   std::vector<std::string> va_addrs;
   for (int i = 0; i < options_.va_count; ++i) {
-    const int port = FreePort();
-    std::vector<std::string> argv = {
-        ProgramPath("va"),
-        absl::StrCat("--listen=127.0.0.1:", port),
-        "--plaintext",
-        absl::StrCat("--dns-resolvers=", dns_addr()),
-        "--issuer-domain=letsencrypt.org",
-        "--account-uri-prefixes=https://acme-v02.example/acme/acct/"};
-    argv.insert(argv.end(), options_.va_flags.begin(), options_.va_flags.end());
     vas_.push_back(std::make_unique<Process>());
-    va_argvs_.push_back(std::move(argv));
-    va_ports_.push_back(port);
-    va_addrs.push_back(absl::StrCat("127.0.0.1:", port));
-    if (absl::Status s = RestartVa(i); !s.ok()) return s;
+    va_argvs_.emplace_back();
+    va_ports_.push_back(0);
+    for (int round = 0; round < kStartRounds; ++round) {
+      const int port = FreePort();
+      std::vector<std::string> argv = {
+          ProgramPath("va"),
+          absl::StrCat("--listen=127.0.0.1:", port),
+          "--plaintext",
+          absl::StrCat("--dns-resolvers=", dns_addr()),
+          "--issuer-domain=letsencrypt.org",
+          "--account-uri-prefixes=https://acme-v02.example/acme/acct/"};
+      argv.insert(argv.end(), options_.va_flags.begin(),
+                  options_.va_flags.end());
+      va_argvs_.back() = std::move(argv);
+      va_ports_.back() = port;
+      started = RestartVa(i);
+      if (started.ok() || vas_.back()->pid() > 0) break;
+    }
+    if (!started.ok()) return started;
+    va_addrs.push_back(absl::StrCat("127.0.0.1:", va_ports_.back()));
   }
   options_.ra_flags.insert(options_.ra_flags.begin(),
                            absl::StrCat("--va=", absl::StrJoin(va_addrs, ",")));
@@ -103,33 +139,30 @@ absl::Status RaStack::Start(const RaStackOptions& options) {
 absl::Status RaStack::RestartVa(int i) {
   const size_t k = static_cast<size_t>(i);
   if (vas_[k]->pid() > 0) vas_[k]->Stop();
-  auto va = Process::Start(va_argvs_[k], absl::StrCat(dir_, "/va", i, ".log"));
-  if (!va.ok()) return va.status();
-  *vas_[k] = *std::move(va);
-  if (absl::Status s = WaitForTcpPort(va_ports_[k], absl::Seconds(10));
-      !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("va: ", s.message(), "\n", vas_[k]->Log()));
-  }
-  return absl::OkStatus();
+  return StartAndWaitReady(
+      va_argvs_[k], absl::StrCat(dir_, "/va", i, ".log"),
+      absl::StrCat("\"va serving\",\"listen\":\"127.0.0.1:", va_ports_[k],
+                   "\""),
+      vas_[k].get());
 }
 
 absl::Status RaStack::StartRa() {
   if (ra_.pid() > 0) ra_.Stop();
-  ra_port_ = FreePort();
-  std::vector<std::string> argv = {
-      ProgramPath("ra"), absl::StrCat("--listen=", ra_addr()), "--plaintext",
-      absl::StrCat("--db=", db_path_)};
-  argv.insert(argv.end(), options_.ra_flags.begin(), options_.ra_flags.end());
-  // One log for all incarnations, so a restart's resume is visible next to
-  // the crash.
-  auto ra = Process::Start(argv, dir_ + "/ra.log");
-  if (!ra.ok()) return ra.status();
-  ra_ = *std::move(ra);
-  if (absl::Status s = WaitForTcpPort(ra_port_, absl::Seconds(10)); !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("ra: ", s.message(), "\n", ra_.Log()));
+  absl::Status started;
+  for (int round = 0; round < kStartRounds; ++round) {
+    ra_port_ = FreePort();
+    std::vector<std::string> argv = {
+        ProgramPath("ra"), absl::StrCat("--listen=", ra_addr()), "--plaintext",
+        absl::StrCat("--db=", db_path_)};
+    argv.insert(argv.end(), options_.ra_flags.begin(), options_.ra_flags.end());
+    // One log for all incarnations, so a restart's resume is visible next
+    // to the crash.
+    started = StartAndWaitReady(
+        argv, dir_ + "/ra.log",
+        absl::StrCat("\"ra serving\",\"listen\":\"", ra_addr(), "\""), &ra_);
+    if (started.ok() || ra_.pid() > 0) break;
   }
+  if (!started.ok()) return started;
   ra_stub_ = ::ra::RA::NewStub(
       grpc::CreateChannel(ra_addr(), grpc::InsecureChannelCredentials()));
   return absl::OkStatus();

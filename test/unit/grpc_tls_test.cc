@@ -5,20 +5,19 @@
 // server_name_override when it is set.
 #include "common/grpc_tls.h"
 
+#include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -54,10 +53,10 @@ class GrpcTlsTest : public ::testing::Test {
     dir_ = new std::string(tmpl);
     std::ofstream(Path("cnf")) << kConfig;
     const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1";
-    ASSERT_TRUE(Sh(absl::StrCat("openssl req -x509 -new", key, " -nodes -keyout ",
-                                Path("ca.key"), " -out ", Path("ca.pem"),
-                                " -days 2 -subj /CN=ca -config ", Path("cnf"),
-                                " -extensions ca")));
+    ASSERT_TRUE(Sh(absl::StrCat(
+        "openssl req -x509 -new", key, " -nodes -keyout ", Path("ca.key"),
+        " -out ", Path("ca.pem"), " -days 2 -subj /CN=ca -config ", Path("cnf"),
+        " -extensions ca")));
     int serial = 1;
     for (const char* name : {"server", "client"}) {
       const std::string n = name;
@@ -66,8 +65,9 @@ class GrpcTlsTest : public ::testing::Test {
                                   " -subj /CN=", n, " -config ", Path("cnf"))));
       ASSERT_TRUE(Sh(absl::StrCat(
           "openssl x509 -req -in ", Path(n + ".csr"), " -CA ", Path("ca.pem"),
-          " -CAkey ", Path("ca.key"), " -set_serial ", serial++, " -days 2 -out ",
-          Path(n + ".pem"), " -extfile ", Path("cnf"), " -extensions ", n)));
+          " -CAkey ", Path("ca.key"), " -set_serial ", serial++,
+          " -days 2 -out ", Path(n + ".pem"), " -extfile ", Path("cnf"),
+          " -extensions ", n)));
     }
     std::ofstream(Path("empty.pem")).close();
   }
@@ -103,17 +103,26 @@ class GrpcTlsTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  // Whether a client built from `files` completes the TLS handshake.
-  bool Connects(const TlsFiles& files) {
+  // The status of one call from a client built from `files`: UNIMPLEMENTED
+  // means the TLS handshake and the per-call checks passed.
+  grpc::Status Call(const TlsFiles& files) {
     auto creds = MakeChannelCredentials(files);
     EXPECT_TRUE(creds.ok()) << creds.status();
-    if (!creds.ok()) return false;
+    if (!creds.ok()) return grpc::Status::CANCELLED;
     grpc::ChannelArguments args;
     args.SetInt("grpc_tls_test.channel", ++channel_);  // no shared subchannel
-    auto channel = grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", port_), *creds, args);
-    return channel->WaitForConnected(
-        absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+    auto stub = ::va::VA::NewStub(grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", port_), *creds, args));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    ::va::PerformValidationRequest req;
+    ::va::ValidationResult resp;
+    return stub->DoDCV(&ctx, req, &resp);
+  }
+  bool Connects(const TlsFiles& files) {
+    const grpc::Status s = Call(files);
+    EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
+    return s.error_code() == grpc::StatusCode::UNIMPLEMENTED;
   }
 
   static std::string* dir_;
