@@ -7,6 +7,7 @@
 
 #include <sys/wait.h>
 
+#include <fstream>
 #include <thread>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -479,6 +480,60 @@ TEST(DrainTest, SigtermLetsInFlightValidationsFinish) {
   EXPECT_FALSE(r.has_problem()) << r.problem().detail();
   EXPECT_TRUE(WIFEXITED(exit_status));
   EXPECT_EQ(WEXITSTATUS(exit_status), 0);
+}
+
+// ---- the resolver restarting under load ----
+
+TEST(ResolverRestartTest, BoundedRetriesCarryValidationsOverARestart) {
+  // The DNS server is killed and comes back 250 ms later (records reloaded
+  // from its file) while validations are in flight: their retries, inside
+  // the budget and the deadline, carry them over.
+  constexpr int kNames = 40;
+  const std::string dir = TempDir("restart");
+  std::ofstream records(dir + "/records.json");
+  records << "{\"txt\":[";
+  for (int i = 0; i < kNames; ++i) {
+    KeyAuthz k = MakeKeyAuthz(1000 + i);
+    records << (i ? "," : "") << "{\"host\":\"_acme-challenge.r" << i
+            << ".example.com\",\"value\":\"" << k.txt << "\"}";
+  }
+  records << "]}";
+  records.close();
+
+  VaStack stack;
+  VaStackOptions options;
+  options.dns_flags = {"--records=" + dir + "/records.json"};
+  options.va_flags = {"--dns-tries=6", "--dns-timeout=300ms"};
+  ASSERT_TRUE(stack.Start(options).ok());
+
+  std::vector<std::thread> calls;
+  std::vector<::va::ValidationResult> results(kNames);
+  std::vector<grpc::Status> statuses(kNames);
+  // Half the validations start just before the kill, half while it's down.
+  for (int i = 0; i < kNames; ++i) {
+    if (i == kNames / 2) {
+      calls.emplace_back([&] {
+        ASSERT_TRUE(stack.RestartDns(absl::Milliseconds(250)).ok());
+      });
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    calls.emplace_back([&, i] {
+      KeyAuthz k = MakeKeyAuthz(1000 + i);
+      statuses[i] = stack.DoDCV(absl::StrCat("r", i, ".example.com"),
+                                k.key_authorization, &results[i],
+                                absl::Seconds(10));
+    });
+  }
+  for (auto& t : calls) t.join();
+  int valid = 0;
+  for (int i = 0; i < kNames; ++i) {
+    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_code() << " " << statuses[i].error_message();
+    if (!results[i].has_problem()) ++valid;
+    EXPECT_FALSE(results[i].has_problem())
+        << i << ": " << results[i].problem().detail();
+  }
+  EXPECT_EQ(valid, kNames);
+  EXPECT_TRUE(stack.va().Running());
 }
 
 // ---- older Boulder RAs sent authorization IDs as strings ----

@@ -21,17 +21,27 @@ absl::Status VaStack::Start(const VaStackOptions& options) {
   if (options.start_dns) {
     dns_port_ = FreePort(/*udp_too=*/true);
     mgmt_port_ = FreePort();
-    auto dns = Process::Start(
-        {ProgramPath("dnstestsrv"), absl::StrCat("--dns01=", dns_addr()),
-         absl::StrCat("--management=127.0.0.1:", mgmt_port_)},
-        dir_ + "/dnstestsrv.log");
-    if (!dns.ok()) return dns.status();
-    dns_ = *std::move(dns);
-    if (auto s = WaitForTcpPort(mgmt_port_, absl::Seconds(10)); !s.ok()) {
-      return s;
-    }
+    dns_flags_ = options.dns_flags;
+    if (auto s = StartDns(); !s.ok()) return s;
   }
   return StartVa(options.va_flags, options.resolvers);
+}
+
+absl::Status VaStack::StartDns() {
+  std::vector<std::string> argv = {
+      ProgramPath("dnstestsrv"), absl::StrCat("--dns01=", dns_addr()),
+      absl::StrCat("--management=127.0.0.1:", mgmt_port_)};
+  argv.insert(argv.end(), dns_flags_.begin(), dns_flags_.end());
+  auto dns = Process::Start(argv, dir_ + "/dnstestsrv.log");
+  if (!dns.ok()) return dns.status();
+  dns_ = *std::move(dns);
+  return WaitForTcpPort(mgmt_port_, absl::Seconds(10));
+}
+
+absl::Status VaStack::RestartDns(absl::Duration down_for) {
+  dns_.Kill9();
+  absl::SleepFor(down_for);
+  return StartDns();
 }
 
 absl::Status VaStack::StartVa(const std::vector<std::string>& flags,

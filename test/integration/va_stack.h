@@ -21,12 +21,17 @@ struct VaStackOptions {
   // Resolvers for the VA; empty = the stack's dnstestsrv.
   std::vector<std::string> resolvers;
   bool start_dns = true;
+  // Extra flags for dnstestsrv (e.g. "--records=FILE").
+  std::vector<std::string> dns_flags;
 };
 
 class VaStack {
  public:
   // Starts dnstestsrv (if asked) and va; waits until both listen.
   absl::Status Start(const VaStackOptions& options = {});
+  // Kills dnstestsrv (SIGKILL) and starts it again on the same ports with
+  // the same flags, after `down_for`.
+  absl::Status RestartDns(absl::Duration down_for);
   // Starts (or restarts) only the VA with different flags.
   absl::Status StartVa(const std::vector<std::string>& flags,
                        std::vector<std::string> resolvers = {});
@@ -58,7 +63,9 @@ class VaStack {
                      absl::Duration timeout = absl::Seconds(10));
 
  private:
+  absl::Status StartDns();
   std::string dir_;
+  std::vector<std::string> dns_flags_;
   Process dns_;
   Process va_;
   int dns_port_ = 0;
