@@ -1,13 +1,13 @@
 #include "common/grpc_tls.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -46,7 +46,8 @@ absl::Status CheckFilesGiven(const TlsFiles& files) {
 
 // Accepts a client certificate (already chain-verified against --tls-ca by
 // gRPC) only if one of its SAN DNS names is on the allowlist.
-class ClientNameVerifier : public grpc::experimental::ExternalCertificateVerifier {
+class ClientNameVerifier
+    : public grpc::experimental::ExternalCertificateVerifier {
  public:
   explicit ClientNameVerifier(std::vector<std::string> allowed)
       : allowed_(allowed.begin(), allowed.end()) {}
@@ -73,7 +74,8 @@ class ClientNameVerifier : public grpc::experimental::ExternalCertificateVerifie
     return true;
   }
 
-  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {
+  }
 
  private:
   absl::flat_hash_set<std::string> allowed_;
@@ -110,7 +112,8 @@ class ServerNameVerifier
     return true;
   }
 
-  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {}
+  void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest*) override {
+  }
 
  private:
   const std::string expected_;

@@ -17,7 +17,8 @@ class JsonFields {
   JsonFields& Int(std::string_view key, int64_t value);
   JsonFields& Num(std::string_view key, double value);
   JsonFields& Bool(std::string_view key, bool value);
-  JsonFields& Strs(std::string_view key, const std::vector<std::string>& values);
+  JsonFields& Strs(std::string_view key,
+                   const std::vector<std::string>& values);
   // `json` must already be valid JSON (an object or array).
   JsonFields& Raw(std::string_view key, std::string_view json);
 

@@ -38,7 +38,8 @@ std::string LabelSet(const std::vector<std::string>& names,
                      const std::string& extra = "") {
   std::vector<std::string> parts;
   for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
-    parts.push_back(absl::StrCat(names[i], "=\"", EscapeLabel(values[i]), "\""));
+    parts.push_back(
+        absl::StrCat(names[i], "=\"", EscapeLabel(values[i]), "\""));
   }
   if (!extra.empty()) parts.push_back(extra);
   if (parts.empty()) return "";
@@ -96,14 +97,15 @@ double MetricFamily::Value(const std::vector<std::string>& label_values) const {
   absl::MutexLock lock(&mu_);
   auto it = series_.find(Key(label_values));
   if (it == series_.end()) return 0;
-  if (kind_ == Kind::kHistogram) return static_cast<double>(it->second.second.count);
+  if (kind_ == Kind::kHistogram)
+    return static_cast<double>(it->second.second.count);
   return it->second.second.value;
 }
 
 void MetricFamily::Render(std::string* out) const {
-  const char* type = kind_ == Kind::kCounter   ? "counter"
-                     : kind_ == Kind::kGauge   ? "gauge"
-                                               : "histogram";
+  const char* type = kind_ == Kind::kCounter ? "counter"
+                     : kind_ == Kind::kGauge ? "gauge"
+                                             : "histogram";
   absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ",
                   type, "\n");
   absl::MutexLock lock(&mu_);
@@ -118,9 +120,10 @@ void MetricFamily::Render(std::string* out) const {
     for (size_t i = 0; i <= bounds_.size(); ++i) {
       cumulative += i < s.buckets.size() ? s.buckets[i] : 0;
       std::string le = i < bounds_.size() ? FormatValue(bounds_[i]) : "+Inf";
-      absl::StrAppend(out, name_, "_bucket",
-                      LabelSet(label_names_, values, absl::StrCat("le=\"", le, "\"")),
-                      " ", cumulative, "\n");
+      absl::StrAppend(
+          out, name_, "_bucket",
+          LabelSet(label_names_, values, absl::StrCat("le=\"", le, "\"")), " ",
+          cumulative, "\n");
     }
     absl::StrAppend(out, name_, "_sum", LabelSet(label_names_, values), " ",
                     FormatValue(s.value), "\n", name_, "_count",
@@ -138,21 +141,19 @@ MetricFamily* MetricsRegistry::Register(std::unique_ptr<MetricFamily> family,
 MetricFamily* MetricsRegistry::Counter(const std::string& name,
                                        const std::string& help,
                                        std::vector<std::string> labels) {
-  return Register(std::make_unique<MetricFamily>(name, help,
-                                                 MetricFamily::Kind::kCounter,
-                                                 std::move(labels),
-                                                 std::vector<double>{}),
-                  name);
+  return Register(
+      std::make_unique<MetricFamily>(name, help, MetricFamily::Kind::kCounter,
+                                     std::move(labels), std::vector<double>{}),
+      name);
 }
 
 MetricFamily* MetricsRegistry::Gauge(const std::string& name,
                                      const std::string& help,
                                      std::vector<std::string> labels) {
-  return Register(std::make_unique<MetricFamily>(name, help,
-                                                 MetricFamily::Kind::kGauge,
-                                                 std::move(labels),
-                                                 std::vector<double>{}),
-                  name);
+  return Register(
+      std::make_unique<MetricFamily>(name, help, MetricFamily::Kind::kGauge,
+                                     std::move(labels), std::vector<double>{}),
+      name);
 }
 
 MetricFamily* MetricsRegistry::Histogram(const std::string& name,
@@ -174,7 +175,7 @@ std::string MetricsRegistry::Render() const {
 
 std::vector<double> MetricsRegistry::LatencyBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-          0.25,   0.5,   1,      2.5,   5,    10,   30};
+          0.25,   0.5,   1,      2.5,   5,    10,    30};
 }
 
 }  // namespace common

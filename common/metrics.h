@@ -36,9 +36,9 @@ class MetricFamily {
 
  private:
   struct Series {
-    double value = 0;                 // counter/gauge, or histogram sum
-    uint64_t count = 0;               // histogram observations
-    std::vector<uint64_t> buckets;    // histogram, non-cumulative
+    double value = 0;               // counter/gauge, or histogram sum
+    uint64_t count = 0;             // histogram observations
+    std::vector<uint64_t> buckets;  // histogram, non-cumulative
   };
   std::string Key(const std::vector<std::string>& label_values) const;
 

@@ -27,11 +27,11 @@ struct CaaRequest {
 };
 
 struct CaaResult {
-  std::optional<Problem> problem;  // empty: issuance permitted
-  bool present = false;            // a relevant RRset was found
-  std::string found_at;            // name where it was found
-  bool authenticated_data = false; // every deciding answer had the AD bit
-  int attempts = 0;                // DNS tries over all lookups
+  std::optional<Problem> problem;   // empty: issuance permitted
+  bool present = false;             // a relevant RRset was found
+  std::string found_at;             // name where it was found
+  bool authenticated_data = false;  // every deciding answer had the AD bit
+  int attempts = 0;                 // DNS tries over all lookups
   std::vector<std::string> resolvers;
 };
 

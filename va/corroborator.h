@@ -1,6 +1,7 @@
 // Multi-perspective corroboration (CA/B Forum BR §3.2.2.9) as the service
 // sees it: after a local success, ask the remote perspectives and apply the
-// quorum. The gRPC implementation is RemotePerspectives (remote_perspectives.h).
+// quorum. The gRPC implementation is RemotePerspectives
+// (remote_perspectives.h).
 #ifndef VA_CORROBORATOR_H_
 #define VA_CORROBORATOR_H_
 

@@ -16,8 +16,8 @@ namespace va {
 struct Dns01Result {
   std::optional<Problem> problem;  // empty: the challenge is satisfied
   // The validation record Boulder returns: {hostname, resolverAddrs}.
-  std::string hostname;           // the identifier, without "*."
-  std::string resolver;           // resolver that gave the deciding answer
+  std::string hostname;  // the identifier, without "*."
+  std::string resolver;  // resolver that gave the deciding answer
   bool authenticated_data = false;
   int attempts = 0;
 };

@@ -12,20 +12,20 @@ std::string Str(std::string_view s) { return std::string(s); }
 }  // namespace
 
 DnsMetrics::DnsMetrics(common::MetricsRegistry* registry) {
-  query_time_ = registry->Histogram(
-      "dns_query_time", "Time of one DNS try in seconds",
-      {"qtype", "result", "resolver"}, common::MetricsRegistry::LatencyBuckets());
+  query_time_ =
+      registry->Histogram("dns_query_time", "Time of one DNS try in seconds",
+                          {"qtype", "result", "resolver"},
+                          common::MetricsRegistry::LatencyBuckets());
   timeouts_ = registry->Counter("dns_timeout", "DNS tries that timed out",
                                 {"qtype", "resolver", "isTLD"});
   lookup_time_ = registry->Histogram(
       "dns_total_lookup_time", "Time of a whole lookup (all tries) in seconds",
       {"qtype", "result"}, common::MetricsRegistry::LatencyBuckets());
-  attempts_ = registry->Histogram("dns_lookup_attempts",
-                                  "Tries made per lookup", {"qtype"},
-                                  {1, 2, 3, 4, 5, 8});
-  retries_ = registry->Counter("dns_retries_total",
-                               "Retries wanted, by budget decision",
-                               {"decision"});
+  attempts_ =
+      registry->Histogram("dns_lookup_attempts", "Tries made per lookup",
+                          {"qtype"}, {1, 2, 3, 4, 5, 8});
+  retries_ = registry->Counter(
+      "dns_retries_total", "Retries wanted, by budget decision", {"decision"});
   coalesced_ = registry->Counter(
       "dns_coalesced_lookups_total",
       "Lookups that joined an identical lookup already in flight");

@@ -21,16 +21,17 @@ class ValidationMetrics {
     latency_ = registry->Histogram(
         "validation_latency", "Validation latency in seconds",
         {"kind", "result"}, common::MetricsRegistry::LatencyBuckets());
-    in_flight_ = registry->Gauge("validations_in_flight",
-                                 "Validations started and not yet answered",
-                                 {"kind"});
-    rejected_ = registry->Counter("validation_requests_rejected_total",
-                                  "Requests refused before any work",
-                                  {"kind", "code"});
+    in_flight_ =
+        registry->Gauge("validations_in_flight",
+                        "Validations started and not yet answered", {"kind"});
+    rejected_ =
+        registry->Counter("validation_requests_rejected_total",
+                          "Requests refused before any work", {"kind", "code"});
     grpc_latency_ = registry->Histogram(
         "grpc_server_handling_seconds",
         "Time from a call's arrival to its answer, by method and status",
-        {"grpc_method", "grpc_code"}, common::MetricsRegistry::LatencyBuckets());
+        {"grpc_method", "grpc_code"},
+        common::MetricsRegistry::LatencyBuckets());
   }
 
   // Every answered call, rejected ones included.
@@ -148,10 +149,10 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
   if (deadline - start < deps_.config.min_work_time) {
     metrics_->Rejected("dcv", "deadline_exceeded");
     metrics_->Answered("DoDCV", "DeadlineExceeded", absl::Now() - start);
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::DEADLINE_EXCEEDED,
-        absl::StrCat("not enough time left on clock: ",
-                     absl::FormatDuration(deadline - start))));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                     absl::StrCat("not enough time left on clock: ",
+                                  absl::FormatDuration(deadline - start))));
     return reactor;
   }
   metrics_->Started("dcv");
@@ -177,29 +178,29 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     reactor->Finish(grpc::Status::OK);
   };
 
-  CheckDns01(
-      *deps_.resolver, req->identifier().value(),
-      req->expectedkeyauthorization(), deadline,
-      [this, req, resp, deadline, finish](Dns01Result local) mutable {
-        if (local.problem) {
-          finish(std::move(local.problem), local);
-          return;
-        }
-        core::ValidationRecord* record = resp->add_records();
-        record->set_hostname(local.hostname);
-        if (!local.resolver.empty()) record->add_resolveraddrs(local.resolver);
-        record->set_authenticateddata(local.authenticated_data);
-        record->set_attempts(local.attempts);
-        if (deps_.corroborator == nullptr) {
-          finish(std::nullopt, local);
-          return;
-        }
-        deps_.corroborator->CorroborateDcv(
-            *req, deadline,
-            [finish, local](std::optional<Problem> remote) mutable {
-              finish(std::move(remote), local);
-            });
-      });
+  CheckDns01(*deps_.resolver, req->identifier().value(),
+             req->expectedkeyauthorization(), deadline,
+             [this, req, resp, deadline, finish](Dns01Result local) mutable {
+               if (local.problem) {
+                 finish(std::move(local.problem), local);
+                 return;
+               }
+               core::ValidationRecord* record = resp->add_records();
+               record->set_hostname(local.hostname);
+               if (!local.resolver.empty())
+                 record->add_resolveraddrs(local.resolver);
+               record->set_authenticateddata(local.authenticated_data);
+               record->set_attempts(local.attempts);
+               if (deps_.corroborator == nullptr) {
+                 finish(std::nullopt, local);
+                 return;
+               }
+               deps_.corroborator->CorroborateDcv(
+                   *req, deadline,
+                   [finish, local](std::optional<Problem> remote) mutable {
+                     finish(std::move(remote), local);
+                   });
+             });
   return reactor;
 }
 
@@ -208,9 +209,9 @@ CaaService::CaaService(ServiceDeps deps)
       metrics_(std::make_unique<ValidationMetrics>(deps_.metrics)) {}
 CaaService::~CaaService() = default;
 
-grpc::ServerUnaryReactor* CaaService::DoCAA(
-    grpc::CallbackServerContext* ctx, const ::va::IsCAAValidRequest* req,
-    ::va::IsCAAValidResponse* resp) {
+grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
+                                            const ::va::IsCAAValidRequest* req,
+                                            ::va::IsCAAValidResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
   if (absl::Status s = ValidateCaaRequest(*req); !s.ok()) {
@@ -223,10 +224,10 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(
   if (deadline - start < deps_.config.min_work_time) {
     metrics_->Rejected("caa", "deadline_exceeded");
     metrics_->Answered("DoCAA", "DeadlineExceeded", absl::Now() - start);
-    reactor->Finish(grpc::Status(
-        grpc::StatusCode::DEADLINE_EXCEEDED,
-        absl::StrCat("not enough time left on clock: ",
-                     absl::FormatDuration(deadline - start))));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                     absl::StrCat("not enough time left on clock: ",
+                                  absl::FormatDuration(deadline - start))));
     return reactor;
   }
   metrics_->Started("caa");
@@ -239,10 +240,10 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(
     const absl::Duration latency = absl::Now() - start;
     metrics_->Finished("caa", problem, latency);
     metrics_->Answered("DoCAA", "OK", latency);
-    AuditLog("CAA check result", "caa", deps_.config,
-             req->identifier().value(), req->validationmethod(),
-             AuthzIdOf(*req), req->accounturiid(), problem, local.attempts,
-             local.resolvers, local.authenticated_data, latency);
+    AuditLog("CAA check result", "caa", deps_.config, req->identifier().value(),
+             req->validationmethod(), AuthzIdOf(*req), req->accounturiid(),
+             problem, local.attempts, local.resolvers, local.authenticated_data,
+             latency);
     reactor->Finish(grpc::Status::OK);
   };
 

@@ -62,7 +62,8 @@ absl::StatusOr<HttpReply> HttpRequest(int port, const std::string& method,
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   std::string req = absl::StrCat(
-      method, " ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+      method, " ", path,
+      " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
       "Content-Type: application/json\r\nContent-Length: ", body.size(),
       "\r\n\r\n", body);
   size_t off = 0;
@@ -114,9 +115,8 @@ int FreePort(bool udp_too) {
 }
 
 std::string TempDir(const std::string& prefix) {
-  std::string tmpl = (std::filesystem::temp_directory_path() /
-                      (prefix + "-XXXXXX"))
-                         .string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   char* dir = ::mkdtemp(tmpl.data());
   return dir ? std::string(dir) : std::string();
 }
@@ -124,8 +124,8 @@ std::string TempDir(const std::string& prefix) {
 absl::StatusOr<Process> Process::Start(std::vector<std::string> argv,
                                        std::string log_path) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
-  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                      0644);
+  int log_fd =
+      ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return absl::InternalError(absl::StrCat("cannot open ", log_path));
   }
@@ -283,7 +283,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
           fds[i].fd = -1;
           --open_fds;
         } else {
-          (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(n));
+          (i == 0 ? result.out : result.err)
+              .append(buf, static_cast<size_t>(n));
         }
       }
     }

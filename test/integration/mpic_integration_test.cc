@@ -24,8 +24,7 @@ struct RemoteSpec {
 class MpicTest : public ::testing::Test {
  protected:
   // Starts the remotes, then the primary pointing at them.
-  void StartStack(const std::vector<RemoteSpec>& remotes,
-                  int min_remotes = 3) {
+  void StartStack(const std::vector<RemoteSpec>& remotes, int min_remotes = 3) {
     for (const RemoteSpec& r : remotes) {
       auto stack = std::make_unique<VaStack>();
       VaStackOptions options;
@@ -35,8 +34,7 @@ class MpicTest : public ::testing::Test {
       remotes_.push_back(std::move(stack));
     }
     VaStackOptions options;
-    options.va_flags = {"--dns-tries=3", "--dns-timeout=300ms",
-                        "--rir=ARIN",
+    options.va_flags = {"--dns-tries=3", "--dns-timeout=300ms", "--rir=ARIN",
                         absl::StrCat("--min-remote-perspectives=", min_remotes),
                         "--remote-timeout=5s"};
     for (size_t i = 0; i < remotes.size(); ++i) {
@@ -94,16 +92,22 @@ TEST_F(MpicTest, OneRemoteSeeingADenyIsToleratedTwoAreNot) {
   StartStack(kThree);
   AllDns("/add-caa", Caa("split.example.com", "letsencrypt.org"));
   // A hijacked view at one perspective: a different CAA answer.
-  ASSERT_TRUE(remotes_[0]->Dns("/clear-caa", "{\"host\":\"split.example.com\"}").ok());
   ASSERT_TRUE(
-      remotes_[0]->Dns("/add-caa", Caa("split.example.com", "other-ca.example")).ok());
+      remotes_[0]->Dns("/clear-caa", "{\"host\":\"split.example.com\"}").ok());
+  ASSERT_TRUE(
+      remotes_[0]
+          ->Dns("/add-caa", Caa("split.example.com", "other-ca.example"))
+          .ok());
   ::va::IsCAAValidResponse one;
   ASSERT_TRUE(primary_.DoCAA("split.example.com", "dns-01", 1, &one).ok());
   EXPECT_FALSE(one.has_problem()) << one.problem().detail();
 
-  ASSERT_TRUE(remotes_[1]->Dns("/clear-caa", "{\"host\":\"split.example.com\"}").ok());
   ASSERT_TRUE(
-      remotes_[1]->Dns("/add-caa", Caa("split.example.com", "other-ca.example")).ok());
+      remotes_[1]->Dns("/clear-caa", "{\"host\":\"split.example.com\"}").ok());
+  ASSERT_TRUE(
+      remotes_[1]
+          ->Dns("/add-caa", Caa("split.example.com", "other-ca.example"))
+          .ok());
   ::va::IsCAAValidResponse two;
   ASSERT_TRUE(primary_.DoCAA("split.example.com", "dns-01", 1, &two).ok());
   ASSERT_TRUE(two.has_problem());
@@ -140,10 +144,11 @@ TEST_F(MpicTest, SeedCaseBriefTldTimeoutAtRemotesIsAbsorbedByRetries) {
 TEST_F(MpicTest, SeedCaseLastingTldOutageAtRemotesIsTransientDnsProblem) {
   StartStack(kThree);
   for (int i : {0, 1}) {
-    ASSERT_TRUE(remotes_[i]
-                    ->Dns("/set-fault",
-                          "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\"}")
-                    .ok());
+    ASSERT_TRUE(
+        remotes_[i]
+            ->Dns("/set-fault",
+                  "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\"}")
+            .ok());
   }
   ::va::IsCAAValidResponse r;
   const absl::Time start = absl::Now();
@@ -174,8 +179,9 @@ TEST_F(MpicTest, RemoteDownToleratedOnceAndReportedTransient) {
   ASSERT_TRUE(primary_.DoCAA("down.example.com", "dns-01", 1, &two_down).ok());
   ASSERT_TRUE(two_down.has_problem());
   EXPECT_EQ(two_down.problem().problemtype(), "serverInternal");
-  EXPECT_THAT(two_down.problem().detail(),
-              HasSubstr("During secondary validation: Secondary validation RPC"));
+  EXPECT_THAT(
+      two_down.problem().detail(),
+      HasSubstr("During secondary validation: Secondary validation RPC"));
   EXPECT_TRUE(two_down.problem().transient());
 }
 
@@ -194,7 +200,8 @@ TEST_F(MpicTest, LocalFailureNeverAsksRemotes) {
   StartStack(kThree);
   KeyAuthz k = MakeKeyAuthz(201);
   ::va::ValidationResult r;
-  ASSERT_TRUE(primary_.DoDCV("nolocal.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(
+      primary_.DoDCV("nolocal.example.com", k.key_authorization, &r).ok());
   ASSERT_TRUE(r.has_problem());
   EXPECT_EQ(r.problem().detail(),
             "No TXT record found at _acme-challenge.nolocal.example.com");

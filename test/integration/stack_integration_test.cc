@@ -4,12 +4,11 @@
 // same configuration files docker-compose uses, with validations run through
 // it by vactl.
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <random>
 
@@ -41,9 +40,9 @@ class StackTest : public ::testing::Test {
          "--port-base", absl::StrCat(base_), "--build-dir", BIN_DIR},
         absl::Seconds(120));
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    CommandResult env = RunCommand(
-        {std::string(SOURCE_DIR) + "/deploy/local-stack.sh", "env", *dir_,
-         "--port-base", absl::StrCat(base_)});
+    CommandResult env =
+        RunCommand({std::string(SOURCE_DIR) + "/deploy/local-stack.sh", "env",
+                    *dir_, "--port-base", absl::StrCat(base_)});
     ASSERT_EQ(env.exit_code, 0) << env.err;
     for (absl::string_view line : absl::StrSplit(env.out, '\n')) {
       std::pair<std::string, std::string> kv = absl::StrSplit(line, '=');
@@ -59,8 +58,8 @@ class StackTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    RunCommand({std::string(SOURCE_DIR) + "/deploy/local-stack.sh", "stop",
-                *dir_});
+    RunCommand(
+        {std::string(SOURCE_DIR) + "/deploy/local-stack.sh", "stop", *dir_});
   }
 
   static bool FreePortsFrom(int base, int n) {
@@ -70,7 +69,8 @@ class StackTest : public ::testing::Test {
       addr.sin_family = AF_INET;
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
       addr.sin_port = htons(static_cast<uint16_t>(p));
-      bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+      bool ok =
+          ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
       ::close(fd);
       if (!ok) return false;
     }
@@ -80,11 +80,10 @@ class StackTest : public ::testing::Test {
   // vactl with the vactl client certificate (the RA only accepts it).
   static CommandResult Vactl(std::vector<std::string> args) {
     const std::string certs = *dir_ + "/certs";
-    std::vector<std::string> argv = {
-        ProgramPath("vactl"),       "--ra=" + *ra_addr_,
-        "--tls-cert=" + certs + "/vactl/cert.pem",
-        "--tls-key=" + certs + "/vactl/key.pem",
-        "--tls-ca=" + certs + "/ca.pem"};
+    std::vector<std::string> argv = {ProgramPath("vactl"), "--ra=" + *ra_addr_,
+                                     "--tls-cert=" + certs + "/vactl/cert.pem",
+                                     "--tls-key=" + certs + "/vactl/key.pem",
+                                     "--tls-ca=" + certs + "/ca.pem"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, absl::Seconds(60));
   }
@@ -95,14 +94,14 @@ class StackTest : public ::testing::Test {
     EXPECT_EQ(created.exit_code, 0) << created.err;
     const std::string id = Field(created.out, "\"id\":", ",");
     const std::string token = Field(created.out, "\"token\":\"", "\"");
-    const std::string ka = token + ".bJ8bmYyKbX2ztV_PvH2rxLXE8RCbYfE6vwbKw39Nhf0";
-    EXPECT_TRUE(HttpPost(mgmt_port_, "/set-txt",
-                         absl::StrCat("{\"host\":\"_acme-challenge.", name,
-                                      "\",\"value\":\"", va::Dns01Digest(ka),
-                                      "\"}"))
-                    .ok());
-    CommandResult validate =
-        Vactl({"validate", id, "--key-authorization", ka});
+    const std::string ka =
+        token + ".bJ8bmYyKbX2ztV_PvH2rxLXE8RCbYfE6vwbKw39Nhf0";
+    EXPECT_TRUE(
+        HttpPost(mgmt_port_, "/set-txt",
+                 absl::StrCat("{\"host\":\"_acme-challenge.", name,
+                              "\",\"value\":\"", va::Dns01Digest(ka), "\"}"))
+            .ok());
+    CommandResult validate = Vactl({"validate", id, "--key-authorization", ka});
     EXPECT_EQ(validate.exit_code, 0) << validate.err;
     CommandResult waited = Vactl({"wait", id, "--timeout", "40s"});
     EXPECT_EQ(waited.exit_code, 0) << waited.err;
@@ -135,7 +134,8 @@ TEST_F(StackTest, ValidThroughAllPerspectivesWithMtls) {
   // The primary logged a corroborated quorum over five remotes.
   CommandResult log = RunCommand({"cat", *dir_ + "/logs/va.log"});
   EXPECT_THAT(log.out, HasSubstr("\"quorumResult\":\"5/5\""));
-  EXPECT_THAT(log.out, HasSubstr("\"passedRIRs\":[\"ARIN\",\"RIPE\",\"APNIC\"]"));
+  EXPECT_THAT(log.out,
+              HasSubstr("\"passedRIRs\":[\"ARIN\",\"RIPE\",\"APNIC\"]"));
 }
 
 TEST_F(StackTest, CriticalUnknownCaaTagIsInvalid) {
@@ -149,12 +149,11 @@ TEST_F(StackTest, UnknownClientIsRefused) {
   // The RA's allowlist names vactl only: the primary VA's identity may not
   // call it as a client.
   const std::string certs = *dir_ + "/certs";
-  CommandResult r = RunCommand(
-      {ProgramPath("vactl"), "--ra=" + *ra_addr_,
-       "--tls-cert=" + certs + "/va/cert.pem",
-       "--tls-key=" + certs + "/va/key.pem", "--tls-ca=" + certs + "/ca.pem",
-       "get", "1"},
-      absl::Seconds(30));
+  CommandResult r = RunCommand({ProgramPath("vactl"), "--ra=" + *ra_addr_,
+                                "--tls-cert=" + certs + "/va/cert.pem",
+                                "--tls-key=" + certs + "/va/key.pem",
+                                "--tls-ca=" + certs + "/ca.pem", "get", "1"},
+                               absl::Seconds(30));
   EXPECT_NE(r.exit_code, 0);
 }
 

@@ -1,10 +1,10 @@
 // The chain operators run in production: VA -> Unbound (a real recursor) ->
 // authoritative server (dnstestsrv). Unbound is started by the test on a
 // loopback port with a stub zone pointing at dnstestsrv.
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -50,8 +50,8 @@ class UnboundTest : public ::testing::Test {
          << stack_->dns_port() << "\n"
          << "remote-control:\n  control-enable: no\n";
     conf.close();
-    auto unbound = Process::Start(
-        {kUnbound, "-d", "-c", dir + "/unbound.conf"}, dir + "/unbound.log");
+    auto unbound = Process::Start({kUnbound, "-d", "-c", dir + "/unbound.conf"},
+                                  dir + "/unbound.log");
     ASSERT_TRUE(unbound.ok()) << unbound.status();
     unbound_ = new Process(*std::move(unbound));
     // Unbound has no TCP readiness signal we can use cheaply; its TCP
@@ -79,12 +79,13 @@ int UnboundTest::unbound_port_ = 0;
 
 TEST_F(UnboundTest, Dns01ThroughUnbound) {
   KeyAuthz k = MakeKeyAuthz(100);
-  ASSERT_TRUE(stack_
-                  ->Dns("/set-txt",
-                        absl::StrCat("{\"host\":\"_acme-challenge.www.ok.test\","
-                                     "\"value\":\"",
-                                     k.txt, "\"}"))
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Dns("/set-txt",
+                absl::StrCat("{\"host\":\"_acme-challenge.www.ok.test\","
+                             "\"value\":\"",
+                             k.txt, "\"}"))
+          .ok());
   ::va::ValidationResult r;
   ASSERT_TRUE(stack_->DoDCV("www.ok.test", k.key_authorization, &r).ok());
   EXPECT_FALSE(r.has_problem()) << r.problem().detail();

@@ -1,19 +1,17 @@
 // The VA as a real process, asked over real gRPC, answering from dnstestsrv
 // over real UDP/TCP on loopback.
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/create_channel.h>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -40,11 +38,11 @@ class VaIntegrationTest : public ::testing::Test {
   }
 
   static void SetTxt(const std::string& host, const std::string& value) {
-    ASSERT_TRUE(stack_
-                    ->Dns("/set-txt", absl::StrCat("{\"host\":\"", host,
-                                                   "\",\"value\":\"", value,
-                                                   "\"}"))
-                    .ok());
+    ASSERT_TRUE(
+        stack_
+            ->Dns("/set-txt", absl::StrCat("{\"host\":\"", host,
+                                           "\",\"value\":\"", value, "\"}"))
+            .ok());
   }
   static void AddCaa(const std::string& host, const std::string& tag,
                      const std::string& value, int flag = 0) {
@@ -79,7 +77,8 @@ TEST_F(VaIntegrationTest, Dns01WildcardLooksUpBaseName) {
   KeyAuthz k = MakeKeyAuthz(2);
   SetTxt("_acme-challenge.wild.example.com", k.txt);
   ::va::ValidationResult r;
-  ASSERT_TRUE(stack_->DoDCV("*.wild.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(
+      stack_->DoDCV("*.wild.example.com", k.key_authorization, &r).ok());
   EXPECT_FALSE(r.has_problem()) << r.problem().detail();
   ASSERT_EQ(r.records_size(), 1);
   EXPECT_EQ(r.records(0).hostname(), "wild.example.com");
@@ -113,7 +112,8 @@ TEST_F(VaIntegrationTest, Dns01WrongValueAndSeveralValues) {
   SetTxt("_acme-challenge.wrong.example.com", "b");
   SetTxt("_acme-challenge.wrong.example.com", k.txt);
   ::va::ValidationResult r2;
-  ASSERT_TRUE(stack_->DoDCV("wrong.example.com", k.key_authorization, &r2).ok());
+  ASSERT_TRUE(
+      stack_->DoDCV("wrong.example.com", k.key_authorization, &r2).ok());
   EXPECT_FALSE(r2.has_problem()) << r2.problem().detail();
 }
 
@@ -131,12 +131,12 @@ TEST_F(VaIntegrationTest, Dns01SeveralWrongValuesCounted) {
 TEST_F(VaIntegrationTest, Dns01MultiStringTxtIsJoined) {
   KeyAuthz k = MakeKeyAuthz(6);
   const std::string a = k.txt.substr(0, 20), b = k.txt.substr(20);
-  ASSERT_TRUE(stack_
-                  ->Dns("/set-txt",
-                        absl::StrCat("{\"host\":\"_acme-challenge.multi."
-                                     "example.com\",\"strings\":[\"",
-                                     a, "\",\"", b, "\"]}"))
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Dns("/set-txt", absl::StrCat("{\"host\":\"_acme-challenge.multi."
+                                         "example.com\",\"strings\":[\"",
+                                         a, "\",\"", b, "\"]}"))
+          .ok());
   ::va::ValidationResult r;
   ASSERT_TRUE(stack_->DoDCV("multi.example.com", k.key_authorization, &r).ok());
   EXPECT_FALSE(r.has_problem()) << r.problem().detail();
@@ -177,9 +177,10 @@ TEST_F(VaIntegrationTest, Dns01NxdomainIsDnsProblemNotRetried) {
 
 TEST_F(VaIntegrationTest, Dns01ServfailIsTransientDnsProblem) {
   KeyAuthz k = MakeKeyAuthz(9);
-  ASSERT_TRUE(
-      stack_->Dns("/set-servfail", "{\"host\":\"_acme-challenge.sf.example.com\"}")
-          .ok());
+  ASSERT_TRUE(stack_
+                  ->Dns("/set-servfail",
+                        "{\"host\":\"_acme-challenge.sf.example.com\"}")
+                  .ok());
   ::va::ValidationResult r;
   ASSERT_TRUE(stack_->DoDCV("sf.example.com", k.key_authorization, &r).ok());
   ASSERT_TRUE(r.has_problem());
@@ -347,7 +348,8 @@ TEST_F(VaIntegrationTest, BadRequestsAreInvalidArgument) {
     EXPECT_THAT(s.error_message(), HasSubstr(c.field)) << c.identifier;
   }
   ::va::IsCAAValidResponse caa;
-  grpc::Status s = stack_->DoCAA("valid.example.com", "carrier-pigeon-01", 1, &caa);
+  grpc::Status s =
+      stack_->DoCAA("valid.example.com", "carrier-pigeon-01", 1, &caa);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("validationMethod"));
   s = stack_->DoCAA("valid.example.com", "dns-01", 0, &caa);
@@ -358,7 +360,8 @@ TEST_F(VaIntegrationTest, BadRequestsAreInvalidArgument) {
   KeyAuthz good = MakeKeyAuthz(11);
   SetTxt("_acme-challenge.after.example.com", good.txt);
   ::va::ValidationResult r;
-  ASSERT_TRUE(stack_->DoDCV("after.example.com", good.key_authorization, &r).ok());
+  ASSERT_TRUE(
+      stack_->DoDCV("after.example.com", good.key_authorization, &r).ok());
   EXPECT_FALSE(r.has_problem()) << r.problem().detail();
 }
 
@@ -368,7 +371,8 @@ TEST_F(VaIntegrationTest, MetricsAndAuditLogDescribeEachValidation) {
   KeyAuthz k = MakeKeyAuthz(30);
   SetTxt("_acme-challenge.metrics.example.com", k.txt);
   ::va::ValidationResult r;
-  ASSERT_TRUE(stack_->DoDCV("metrics.example.com", k.key_authorization, &r).ok());
+  ASSERT_TRUE(
+      stack_->DoDCV("metrics.example.com", k.key_authorization, &r).ok());
   ASSERT_FALSE(r.has_problem()) << r.problem().detail();
 
   auto metrics = HttpGet(stack_->metrics_port(), "/metrics");
@@ -394,37 +398,38 @@ TEST_F(VaIntegrationTest, DnssecAuthenticatedAnswersAreRecorded) {
   // dnstestsrv sets AD=1 on answers for names marked "ad", as a validating
   // recursor does for signed zones; the VA records it per validation.
   KeyAuthz k = MakeKeyAuthz(31);
-  ASSERT_TRUE(stack_
-                  ->Dns("/set-txt",
-                        absl::StrCat("{\"host\":\"_acme-challenge.signed."
-                                     "example.com\",\"value\":\"",
-                                     k.txt, "\",\"ad\":true}"))
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Dns("/set-txt", absl::StrCat("{\"host\":\"_acme-challenge.signed."
+                                         "example.com\",\"value\":\"",
+                                         k.txt, "\",\"ad\":true}"))
+          .ok());
   SetTxt("_acme-challenge.unsigned.example.com", k.txt);
   ::va::ValidationResult signed_result, unsigned_result;
   ASSERT_TRUE(
       stack_->DoDCV("signed.example.com", k.key_authorization, &signed_result)
           .ok());
-  ASSERT_TRUE(stack_
-                  ->DoDCV("unsigned.example.com", k.key_authorization,
-                          &unsigned_result)
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->DoDCV("unsigned.example.com", k.key_authorization, &unsigned_result)
+          .ok());
   ASSERT_EQ(signed_result.records_size(), 1);
   ASSERT_EQ(unsigned_result.records_size(), 1);
   EXPECT_TRUE(signed_result.records(0).authenticateddata());
   EXPECT_FALSE(unsigned_result.records(0).authenticateddata());
   auto metrics = HttpGet(stack_->metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok());
-  EXPECT_THAT(metrics->body,
-              HasSubstr("dns_answers_total{qtype=\"TXT\",authenticated=\"true\"}"));
+  EXPECT_THAT(
+      metrics->body,
+      HasSubstr("dns_answers_total{qtype=\"TXT\",authenticated=\"true\"}"));
   EXPECT_THAT(stack_->va().Log(), HasSubstr("\"authenticatedData\":true"));
 }
 
 TEST_F(VaIntegrationTest, HealthCheckServing) {
   // gRPC health checking is on: the standard service answers SERVING.
-  auto channel = grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", stack_->va_port()),
-      grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", stack_->va_port()),
+                          grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
@@ -445,7 +450,8 @@ TEST_F(VaIntegrationTest, HealthCheckServing) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(response.Dump(&slices).ok());
   std::string bytes;
-  for (auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  for (auto& sl : slices)
+    bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
   // HealthCheckResponse{status=SERVING(1)}: field 1, varint 1.
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
@@ -512,22 +518,22 @@ TEST(ResolverRestartTest, BoundedRetriesCarryValidationsOverARestart) {
   // Half the validations start just before the kill, half while it's down.
   for (int i = 0; i < kNames; ++i) {
     if (i == kNames / 2) {
-      calls.emplace_back([&] {
-        ASSERT_TRUE(stack.RestartDns(absl::Milliseconds(250)).ok());
-      });
+      calls.emplace_back(
+          [&] { ASSERT_TRUE(stack.RestartDns(absl::Milliseconds(250)).ok()); });
       absl::SleepFor(absl::Milliseconds(50));
     }
     calls.emplace_back([&, i] {
       KeyAuthz k = MakeKeyAuthz(1000 + i);
-      statuses[i] = stack.DoDCV(absl::StrCat("r", i, ".example.com"),
-                                k.key_authorization, &results[i],
-                                absl::Seconds(10));
+      statuses[i] =
+          stack.DoDCV(absl::StrCat("r", i, ".example.com"), k.key_authorization,
+                      &results[i], absl::Seconds(10));
     });
   }
   for (auto& t : calls) t.join();
   int valid = 0;
   for (int i = 0; i < kNames; ++i) {
-    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_code() << " " << statuses[i].error_message();
+    ASSERT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].error_code()
+                                  << " " << statuses[i].error_message();
     if (!results[i].has_problem()) ++valid;
     EXPECT_FALSE(results[i].has_problem())
         << i << ": " << results[i].problem().detail();
@@ -653,17 +659,18 @@ TEST(TwoResolversTest, OneDeadResolverNeverFailsAValidation) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(dead_port));
-  ASSERT_EQ(::bind(dead_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::bind(dead_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
 
   VaStack stack;
   VaStackOptions options;
   options.va_flags = {"--dns-tries=3", "--dns-timeout=300ms"};
   ASSERT_TRUE(stack.Start(options).ok());
-  ASSERT_TRUE(stack
-                  .StartVa(options.va_flags,
-                           {stack.dns_addr(),
-                            absl::StrCat("127.0.0.1:", dead_port)})
-                  .ok());
+  ASSERT_TRUE(
+      stack
+          .StartVa(options.va_flags,
+                   {stack.dns_addr(), absl::StrCat("127.0.0.1:", dead_port)})
+          .ok());
   KeyAuthz k = MakeKeyAuthz(20);
   ASSERT_TRUE(stack
                   .Dns("/set-txt",

@@ -91,9 +91,9 @@ int VaStack::QueryCount(const std::string& host, const std::string& qtype) {
   // Count events; each carries its qtype as a string field.
   int count = 0;
   const std::string& body = reply->body;
-  const std::string needle =
-      qtype.empty() ? "\"transport\""
-                    : absl::StrCat("\"qtype\":\"", qtype, "\"");
+  const std::string needle = qtype.empty()
+                                 ? "\"transport\""
+                                 : absl::StrCat("\"qtype\":\"", qtype, "\"");
   for (size_t pos = body.find(needle); pos != std::string::npos;
        pos = body.find(needle, pos + 1)) {
     ++count;

@@ -55,8 +55,8 @@ class VaStack {
   ::va::CAA::Stub& caa_stub() { return *caa_stub_; }
 
   // Calls with a deadline of `timeout` from now.
-  grpc::Status DoDCV(const std::string& identifier, const std::string& key_authz,
-                     ::va::ValidationResult* out,
+  grpc::Status DoDCV(const std::string& identifier,
+                     const std::string& key_authz, ::va::ValidationResult* out,
                      absl::Duration timeout = absl::Seconds(10));
   grpc::Status DoCAA(const std::string& identifier, const std::string& method,
                      int64_t account, ::va::IsCAAValidResponse* out,
