@@ -161,6 +161,8 @@ int main(int argc, char** argv) {
                         service_options);
 
   grpc::ServerBuilder builder;
+  // Two processes that picked the same port must not silently share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_credentials,
                            &port);

@@ -20,7 +20,8 @@ namespace testing_harness {
 // `udp_too` also checks the same UDP port is free, for DNS servers.
 int FreePort(bool udp_too = false);
 
-// A fresh temporary directory, removed at exit of the test binary.
+// A fresh temporary directory. It is left in place so that the logs of the
+// processes started in it can be read after a failure.
 std::string TempDir(const std::string& prefix);
 
 class Process {
