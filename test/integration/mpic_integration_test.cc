@@ -85,7 +85,14 @@ TEST_F(MpicTest, AllPerspectivesAgreeDnsAndCaa) {
     EXPECT_GE(r->QueryCount("_acme-challenge.ok.example.com", "TXT"), 1);
     EXPECT_GE(r->QueryCount("com", "CAA"), 1);
   }
-  EXPECT_THAT(primary_.va().Log(), HasSubstr("\"quorumResult\":\"3/3\""));
+  // The quorum line is written once the last remote has answered.
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = primary_.va().Log();
+    if (log.find("\"quorumResult\":\"3/3\"") != std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(log, HasSubstr("\"quorumResult\":\"3/3\""));
 }
 
 TEST_F(MpicTest, OneRemoteSeeingADenyIsToleratedTwoAreNot) {
