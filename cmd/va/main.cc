@@ -37,11 +37,18 @@ ABSL_FLAG(std::vector<std::string>, dns_resolvers, {},
 ABSL_FLAG(absl::Duration, dns_timeout, absl::Seconds(1),
           "Maximum timeout of one DNS try");
 ABSL_FLAG(absl::Duration, dns_min_timeout, absl::Milliseconds(100),
-          "Floor of the adaptive per-try timeout");
+          "Floor of the adaptive per-try timeout, and the least time between "
+          "the starts of two tries to one resolver (a refused try is not "
+          "re-sent at once)");
 ABSL_FLAG(bool, dns_adaptive_timeout, true,
           "Tune each try's timeout from the resolver's observed response "
           "times (between --dns-min-timeout and --dns-timeout)");
-ABSL_FLAG(int, dns_tries, 3, "Maximum DNS tries per lookup");
+ABSL_FLAG(int, dns_tries, 10,
+          "Maximum DNS tries per lookup, the first included. Higher than "
+          "Boulder's 3 because adaptive timeouts make a try on a healthy "
+          "resolver cost ~100 ms, and the retry budget, not this cap, bounds "
+          "the load retries add: with 1 query in 3 lost, 10 tries keep "
+          "99.99% of dns-01+CAA validations valid where 3 keep 86%");
 ABSL_FLAG(absl::Duration, dns_backoff_base, absl::Milliseconds(50),
           "Backoff before the first retry (full jitter, doubling)");
 ABSL_FLAG(absl::Duration, dns_backoff_cap, absl::Seconds(1),
@@ -49,10 +56,15 @@ ABSL_FLAG(absl::Duration, dns_backoff_cap, absl::Seconds(1),
 ABSL_FLAG(bool, dns_retry_servfail, false,
           "Also retry SERVFAIL answers (off: a validating recursor's SERVFAIL "
           "is usually a verdict, and retrying it loads a failing zone)");
-ABSL_FLAG(double, dns_retry_budget_ratio, 0.2,
-          "Retries allowed per first try, VA-wide (0 disables the budget)");
-ABSL_FLAG(double, dns_retry_budget_floor, 10,
-          "Retries per second always allowed by the budget");
+ABSL_FLAG(double, dns_retry_budget_ratio, 1.0,
+          "Retries allowed per first try within the last 10 s, VA-wide (0 "
+          "disables the budget). 1.0 bounds the DNS load retries add to 2x "
+          "the first tries (an outage costs at most one retry per lookup), "
+          "and carries loss up to 50% (1 query in 3 lost needs 0.5)");
+ABSL_FLAG(double, dns_retry_budget_floor, 20,
+          "Retries per second always allowed by the budget: a reserve of 10x "
+          "this per 10 s window, so a quiet VA's few lookups can each retry "
+          "through a resolver restart");
 ABSL_FLAG(int, dns_loop_threads, 1, "DNS event-loop threads");
 ABSL_FLAG(std::string, issuer_domain, "",
           "This CA's CAA issuer domain, e.g. letsencrypt.org");
@@ -182,6 +194,8 @@ int main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // Two processes that picked the same port must not silently share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int bound_port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_creds,
                            &bound_port);

@@ -55,6 +55,8 @@ CaresResolverOptions FastOptions(std::vector<std::string> servers) {
   o.retry.min_try_timeout = absl::Milliseconds(50);
   o.retry.backoff_base = absl::Milliseconds(5);
   o.retry.backoff_cap = absl::Milliseconds(20);
+  // The tests below count tries against 3 (Boulder's), not the default 10.
+  o.retry.max_tries = 3;
   o.log_failed_tries = getenv("DNS_TEST_LOG") != nullptr;
   return o;
 }
@@ -528,6 +530,121 @@ TEST(CaresResolverTest, EachWaiterKeepsItsOwnDeadline) {
   EXPECT_GE(patient.called, start + absl::Milliseconds(390));
 }
 
+// Tries are counted per caller: a lookup that joins a flight after some of
+// its tries failed still gets all of its own, and the caller that started
+// the flight is not held beyond its own.
+TEST(CaresResolverTest, ALateJoinerGetsItsOwnTries) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  FakeDnsScript script;
+  script.drop_first = 3;
+  script.txt = {{"finally"}};
+  server->Set("shared.test", RRType::kTXT, script);
+  CaresResolverOptions options = FastOptions({server->address()});
+  options.retry.per_try_timeout = absl::Milliseconds(300);  // max_tries 3
+  auto resolver = MakeResolver(options);
+  ASSERT_NE(resolver, nullptr);
+
+  absl::Notification first_done, late_done;
+  Timed first, late;
+  const absl::Time start = absl::Now();
+  resolver->Lookup("shared.test", RRType::kTXT, start + absl::Seconds(5),
+                   [&](LookupResult r) {
+                     first = {std::move(r), absl::Now()};
+                     first_done.Notify();
+                   });
+  // In the middle of the second try (300 ms, a sleep of at most 5 ms, 300
+  // ms): the joiner's tries are the second and the two after it.
+  absl::SleepFor(absl::Milliseconds(450));
+  resolver->Lookup("shared.test", RRType::kTXT, start + absl::Seconds(5),
+                   [&](LookupResult r) {
+                     late = {std::move(r), absl::Now()};
+                     late_done.Notify();
+                   });
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(late_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(first.result.outcome, Outcome::kTimeout);
+  EXPECT_EQ(first.result.attempts, 3);
+  EXPECT_LT(first.called - start, absl::Milliseconds(900 + 15) + kSlack * 2)
+      << "the first caller ends after its own 3 tries";
+  EXPECT_EQ(late.result.outcome, Outcome::kNoError);
+  EXPECT_EQ(late.result.txt, std::vector<std::string>{"finally"});
+  EXPECT_EQ(late.result.attempts, 3);
+  EXPECT_EQ(server->query_count(), 4) << "one flight, four tries in all";
+}
+
+// The loop caps the tries in flight on a channel; the rest wait their turn
+// (in order) and still complete.
+TEST(CaresResolverTest, TriesBeyondTheInFlightCapWaitTheirTurn) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  FakeDnsScript slow;
+  slow.txt = {{"v"}};
+  slow.delay = absl::Milliseconds(100);
+  server->SetDefault(slow);
+  CountingObserver observer;
+  CaresResolverOptions options = FastOptions({server->address()});
+  options.retry.per_try_timeout = absl::Seconds(1);
+  options.max_queries_in_flight_per_resolver = 4;
+  options.observer = &observer;
+  auto resolver = MakeResolver(options);
+  ASSERT_NE(resolver, nullptr);
+
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back(absl::StrCat("cap", i, ".test"));
+  const absl::Time start = absl::Now();
+  std::vector<LookupResult> results =
+      LookupAll(*resolver, names, RRType::kTXT, absl::Seconds(5));
+  for (const LookupResult& r : results) {
+    EXPECT_EQ(r.outcome, Outcome::kNoError) << r.name;
+    EXPECT_EQ(r.attempts, 1) << r.name;
+  }
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(5 * 100))
+      << "20 queries, 4 at a time, 100 ms each";
+  EXPECT_EQ(observer.tries, 20);
+  EXPECT_EQ(observer.in_flight, 0);
+  // Every query is outstanding for at least 100 ms, so five received within
+  // less than that would have been five in flight at once.
+  std::vector<absl::Time> received;
+  for (const FakeDnsQuery& q : server->queries()) received.push_back(q.when);
+  ASSERT_EQ(received.size(), 20u);
+  std::sort(received.begin(), received.end());
+  for (size_t i = 4; i < received.size(); ++i) {
+    EXPECT_GE(received[i] - received[i - 4], absl::Milliseconds(80))
+        << "query " << i;
+  }
+}
+
+// A waiter queued behind the cap still gets its deadline.
+TEST(CaresResolverTest, QueuedLookupsKeepTheirDeadlines) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  FakeDnsScript blackhole;
+  blackhole.action = FakeDnsScript::Action::kDrop;
+  server->SetDefault(blackhole);
+  CaresResolverOptions options = FastOptions({server->address()});
+  options.retry.per_try_timeout = absl::Seconds(1);
+  options.max_queries_in_flight_per_resolver = 1;
+  auto resolver = MakeResolver(options);
+  ASSERT_NE(resolver, nullptr);
+
+  std::vector<std::string> names = {"q0.test", "q1.test", "q2.test"};
+  const absl::Time start = absl::Now();
+  std::vector<LookupResult> results =
+      LookupAll(*resolver, names, RRType::kTXT, absl::Milliseconds(300));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300) + kSlack);
+  int never_sent = 0;
+  for (const LookupResult& r : results) {
+    EXPECT_TRUE(IsTransient(r.outcome)) << r.name;
+    if (r.attempts == 0) {
+      ++never_sent;
+      EXPECT_EQ(r.outcome, Outcome::kDeadline) << r.name;
+    }
+  }
+  EXPECT_EQ(never_sent, 2) << "one try at a time, and it took the whole 300 ms";
+  EXPECT_EQ(server->query_count(), 1);
+}
+
 TEST(CaresResolverTest, SpentRetryBudgetEndsLookupsQuickly) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
@@ -537,7 +654,6 @@ TEST(CaresResolverTest, SpentRetryBudgetEndsLookupsQuickly) {
   CountingObserver observer;
   CaresResolverOptions options = FastOptions({server->address()});
   options.retry.per_try_timeout = absl::Milliseconds(100);
-  options.budget.max_tokens = 0;
   options.budget.floor_per_second = 0;
   options.budget.ratio = 0;
   options.observer = &observer;
@@ -563,7 +679,8 @@ TEST(CaresResolverTest, DisabledBudgetAllowsRetries) {
   CaresResolverOptions options = FastOptions({server->address()});
   options.retry.per_try_timeout = absl::Milliseconds(60);
   options.budget.enabled = false;
-  options.budget.max_tokens = 0;
+  options.budget.ratio = 0;
+  options.budget.floor_per_second = 0;
   auto resolver = MakeResolver(options);
   ASSERT_NE(resolver, nullptr);
   LookupResult r = LookupAndWait(*resolver, "nobudget.test", RRType::kTXT);

@@ -16,7 +16,7 @@ RetryPolicyOptions Defaults() { return RetryPolicyOptions{}; }
 
 TEST(RetryPolicyTest, DefaultsAreTheDocumentedOnes) {
   RetryPolicyOptions o;
-  EXPECT_EQ(o.max_tries, 3);
+  EXPECT_EQ(o.max_tries, 10);
   EXPECT_EQ(o.per_try_timeout, Seconds(1));
   EXPECT_EQ(o.min_try_timeout, Milliseconds(100));
   EXPECT_EQ(o.backoff_base, Milliseconds(50));
@@ -71,8 +71,10 @@ TEST(RetryPolicyTest, AfterTry) {
        0.5, false, true, Outcome::kTimeout, Milliseconds(50)},
       {"network error retried", Outcome::kNetwork, 1, Seconds(10), 0.0, false,
        true, Outcome::kNetwork, absl::ZeroDuration()},
-      {"tries cap", Outcome::kTimeout, 3, Seconds(10), 0.5, false, false,
-       Outcome::kTimeout, absl::ZeroDuration()},
+      {"tries cap (10 by default)", Outcome::kTimeout, 10, Seconds(10), 0.5,
+       false, false, Outcome::kTimeout, absl::ZeroDuration()},
+      {"ninth retry sleeps up to the 1s cap", Outcome::kTimeout, 9, Seconds(10),
+       0.5, false, true, Outcome::kTimeout, Milliseconds(500)},
       {"servfail final by default", Outcome::kServFail, 1, Seconds(10), 0.5,
        false, false, Outcome::kServFail, absl::ZeroDuration()},
       {"servfail retried when configured", Outcome::kServFail, 1, Seconds(10),
@@ -126,8 +128,7 @@ TEST(RetryPolicyTest, MaxTriesOneNeverRetries) {
 
 TEST(RetryPolicyTest, BudgetRefusalEndsWithBudget) {
   RetryBudgetOptions budget_options;
-  budget_options.max_tokens = 1;
-  budget_options.floor_per_second = 0;
+  budget_options.floor_per_second = 0.1;  // one retry per 10 s window
   budget_options.ratio = 0;
   RetryBudget budget(budget_options);
   RetryPolicy policy(Defaults());
@@ -144,6 +145,39 @@ TEST(RetryPolicyTest, BudgetRefusalEndsWithBudget) {
       policy.AfterTry(Outcome::kNxDomain, 1, Seconds(10), 0.5, &budget);
   EXPECT_FALSE(final_answer.budget_asked);
   EXPECT_EQ(final_answer.outcome, Outcome::kNxDomain);
+}
+
+struct SpacingCase {
+  const char* what;
+  absl::Duration try_took;
+  double unit;
+  absl::Duration time_left;
+  absl::Duration want_backoff;
+};
+
+// Tries to one resolver start at least min_try_timeout (100 ms) apart.
+TEST(RetryPolicyTest, TriesToOneResolverAreSpacedByTheMinimalTry) {
+  const SpacingCase cases[] = {
+      {"refused at once: wait out a minimal try", absl::ZeroDuration(), 0.0,
+       Seconds(10), Milliseconds(100)},
+      {"refused after 30ms", Milliseconds(30), 0.0, Seconds(10),
+       Milliseconds(70)},
+      {"jitter above the spacing wins", Milliseconds(80), 0.5, Seconds(10),
+       Milliseconds(50)},
+      {"a timed-out try is spaced already", Milliseconds(100), 0.2, Seconds(10),
+       Milliseconds(20)},
+      {"other resolver: no spacing", absl::InfiniteDuration(), 0.0, Seconds(10),
+       absl::ZeroDuration()},
+      {"the deadline cuts the spacing", absl::ZeroDuration(), 0.0,
+       Milliseconds(150), Milliseconds(50)},
+  };
+  RetryPolicy policy(Defaults());
+  for (const SpacingCase& c : cases) {
+    RetryPolicy::Decision d = policy.AfterTry(Outcome::kNetwork, 2, c.time_left,
+                                              c.unit, nullptr, c.try_took);
+    EXPECT_TRUE(d.retry) << c.what;
+    EXPECT_EQ(d.backoff, c.want_backoff) << c.what;
+  }
 }
 
 TEST(RetryPolicyTest, MaxBackoffDoublesUpToTheCap) {

@@ -15,4 +15,6 @@ target_link_libraries(fake_dns_server PUBLIC va_dns absl::flat_hash_map
   Threads::Threads)
 va_unit_test(dns_cares_resolver_test SOURCES ${_dns}/dns_cares_resolver_test.cc
   LIBS va_dns fake_dns_server)
+va_unit_test(dns_cares_channel_test SOURCES ${_dns}/dns_cares_channel_test.cc
+  LIBS va_dns fake_dns_server)
 unset(_dns)

@@ -1,6 +1,7 @@
 #include "va/dns/cares_channel.h"
 
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -38,8 +39,11 @@ struct CaresChannel::CallbackArg {
 
 absl::StatusOr<std::unique_ptr<CaresChannel>> CaresChannel::Create(
     const ServerAddress& server, absl::Duration cares_timeout,
-    uint16_t edns_udp_size) {
+    uint16_t edns_udp_size, int socket_buffer_bytes) {
   if (absl::Status s = InitCaresLibraryOnce(); !s.ok()) return s;
+  if (socket_buffer_bytes < 0) {
+    return absl::InvalidArgumentError("socket_buffer_bytes must be >= 0");
+  }
 
   ares_options options;
   std::memset(&options, 0, sizeof(options));
@@ -62,17 +66,29 @@ absl::StatusOr<std::unique_ptr<CaresChannel>> CaresChannel::Create(
   options.sortlist = nullptr;
   char lookups[] = "b";  // never the hosts file
   options.lookups = lookups;
+  // c-ares sets these with SO_RCVBUF/SO_SNDBUF on every socket it opens
+  // (capped by the kernel at rmem_max/wmem_max, never an error);
+  // ConfigureSocket then tries to force the full size.
+  options.socket_receive_buffer_size = socket_buffer_bytes;
+  options.socket_send_buffer_size = socket_buffer_bytes;
   // Setting servers, domains, sortlist, lookups, ndots, timeout and tries
   // explicitly makes c-ares skip /etc/resolv.conf altogether; RES_OPTIONS
   // and LOCALDOMAIN cannot override explicit options either.
-  const int optmask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-                      ARES_OPT_NDOTS | ARES_OPT_EDNSPSZ | ARES_OPT_SERVERS |
-                      ARES_OPT_DOMAINS | ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS |
-                      ARES_OPT_NOROTATE;
+  const int optmask =
+      ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
+      ARES_OPT_EDNSPSZ | ARES_OPT_SERVERS | ARES_OPT_DOMAINS |
+      ARES_OPT_SORTLIST | ARES_OPT_LOOKUPS | ARES_OPT_NOROTATE |
+      (socket_buffer_bytes > 0 ? ARES_OPT_SOCK_RCVBUF | ARES_OPT_SOCK_SNDBUF
+                               : 0);
   ares_channel raw = nullptr;
   int status = ares_init_options(&raw, &options, optmask);
   if (status != ARES_SUCCESS) return CaresError("ares_init_options", status);
-  std::unique_ptr<CaresChannel> channel(new CaresChannel(raw));
+  std::unique_ptr<CaresChannel> channel(
+      new CaresChannel(raw, socket_buffer_bytes));
+  // Runs for every socket c-ares opens, after its own setsockopt calls and
+  // before connect; the channel outlives its sockets.
+  ares_set_socket_configure_callback(raw, &CaresChannel::ConfigureSocket,
+                                     channel.get());
 
   // On failure this call leaves the channel's previous servers in place, so
   // its result must be checked; the read-back below makes sure the channel
@@ -102,6 +118,25 @@ absl::StatusOr<std::unique_ptr<CaresChannel>> CaresChannel::Create(
   return channel;
 }
 
+int CaresChannel::ConfigureSocket(ares_socket_t fd, int type, void* self_arg) {
+  auto* self = static_cast<CaresChannel*>(self_arg);
+  const int size = self->socket_buffer_bytes_;
+  if (size > 0) {
+    // The FORCE variants ignore rmem_max/wmem_max but need CAP_NET_ADMIN;
+    // without it they fail (EPERM) and the capped size c-ares set stays.
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+  }
+  if (type == SOCK_DGRAM) {
+    int got = 0;
+    socklen_t len = sizeof(got);
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0) {
+      self->receive_buffer_bytes_ = got;
+    }
+  }
+  return 0;  // never a reason to fail the socket
+}
+
 CaresChannel::~CaresChannel() {
   destroying_ = true;
   ares_destroy(channel_);
@@ -129,15 +164,18 @@ uint16_t CaresChannel::NextId() {
   }
 }
 
-void CaresChannel::Send(std::vector<uint8_t> query, Done done) {
+void CaresChannel::Send(absl::Span<const uint8_t> query, Done done) {
   uint16_t id = NextId();
   ids_in_use_.insert(id);
-  query[0] = static_cast<uint8_t>(id >> 8);
-  query[1] = static_cast<uint8_t>(id & 0xff);
+  scratch_.assign(query.begin(), query.end());
+  if (scratch_.size() >= 2) {
+    scratch_[0] = static_cast<uint8_t>(id >> 8);
+    scratch_[1] = static_cast<uint8_t>(id & 0xff);
+  }
   // c-ares copies the query; the argument is freed by OnAresDone, which
   // c-ares calls exactly once per ares_send (also on ares_destroy).
   auto* arg = new CallbackArg{this, id, std::move(done)};
-  ares_send(channel_, query.data(), static_cast<int>(query.size()),
+  ares_send(channel_, scratch_.data(), static_cast<int>(scratch_.size()),
             &CaresChannel::OnAresDone, arg);
 }
 

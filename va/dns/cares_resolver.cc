@@ -51,6 +51,13 @@ absl::StatusOr<std::unique_ptr<CaresResolver>> CaresResolver::Create(
   if (options.edns_udp_size < 512) {
     return absl::InvalidArgumentError("edns_udp_size must be >= 512");
   }
+  if (options.socket_buffer_bytes < 0) {
+    return absl::InvalidArgumentError("socket_buffer_bytes must be >= 0");
+  }
+  if (options.max_queries_in_flight_per_resolver < 1) {
+    return absl::InvalidArgumentError(
+        "max_queries_in_flight_per_resolver must be >= 1");
+  }
   if (absl::Status s = InitCaresLibraryOnce(); !s.ok()) return s;
 
   std::unique_ptr<CaresResolver> resolver(new CaresResolver(options));
@@ -59,6 +66,8 @@ absl::StatusOr<std::unique_ptr<CaresResolver>> CaresResolver::Create(
   config.policy = RetryPolicy(options.retry);
   config.rtt = options.rtt;
   config.edns_udp_size = options.edns_udp_size;
+  config.socket_buffer_bytes = options.socket_buffer_bytes;
+  config.max_in_flight_per_channel = options.max_queries_in_flight_per_resolver;
   config.log_failed_tries = options.log_failed_tries;
   config.observer =
       options.observer != nullptr ? options.observer : NoopObserver();
@@ -83,7 +92,8 @@ CaresResolver::~CaresResolver() { Shutdown(); }
 void CaresResolver::Lookup(std::string name, RRType type, absl::Time deadline,
                            LookupCallback done) {
   const absl::Time start = absl::Now();
-  name = std::string(NormalizeName(name));
+  // NormalizeName only ever strips one trailing dot: do it in place.
+  name.resize(NormalizeName(name).size());
   // Identical lookups must land on the same loop to be coalesced.
   size_t shard = 0;
   if (loops_.size() > 1) {

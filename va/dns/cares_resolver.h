@@ -40,6 +40,14 @@ struct CaresResolverOptions {
   RetryBudgetOptions budget;
   // The EDNS0 UDP payload size we advertise (1232: DNS flag day 2020).
   uint16_t edns_udp_size = 1232;
+  // Kernel receive and send buffer asked for each c-ares socket (0: the
+  // system default, 208 KiB on Linux, which a few hundred answers fill).
+  // 4 MiB holds a few thousand answers (see CaresChannel).
+  int socket_buffer_bytes = 4 << 20;
+  // The most tries in flight on one loop's channel to one resolver; more
+  // wait in FIFO order. Lowered further to what the socket's receive buffer
+  // holds, so a burst of answers is never dropped by the kernel.
+  int max_queries_in_flight_per_resolver = 4096;
   // One stderr line per failed try.
   bool log_failed_tries = true;
   // Not owned; must outlive the resolver. Called on loop threads.

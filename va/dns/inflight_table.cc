@@ -5,26 +5,60 @@
 #include "absl/strings/ascii.h"
 
 namespace va::dns {
+namespace {
 
-InFlightTable::Key InFlightTable::MakeKey(absl::string_view name, RRType type) {
-  return {absl::AsciiStrToLower(name), type};
+// Lower-cases `name` into `buf` when it fits, else into `heap`.
+absl::string_view Lowered(absl::string_view name, char* buf, size_t buf_size,
+                          std::string& heap) {
+  if (name.size() > buf_size) {
+    heap = absl::AsciiStrToLower(name);
+    return heap;
+  }
+  for (size_t i = 0; i < name.size(); ++i)
+    buf[i] = absl::ascii_tolower(name[i]);
+  return absl::string_view(buf, name.size());
+}
+
+}  // namespace
+
+Flight* InFlightTable::FindLowered(KeyRef key) {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : it->second;
 }
 
 InFlightTable::JoinResult InFlightTable::Join(absl::string_view name,
                                               RRType type, Waiter waiter) {
-  Key key = MakeKey(name, type);
-  bool created = false;
-  auto [it, inserted] = by_key_.try_emplace(std::move(key), 0);
-  if (inserted) {
-    auto flight = std::make_unique<Flight>();
+  return JoinImpl(name, type, std::move(waiter));
+}
+
+InFlightTable::JoinResult InFlightTable::Join(RRType type, Waiter&& waiter) {
+  return JoinImpl(waiter.name, type, std::move(waiter));
+}
+
+InFlightTable::JoinResult InFlightTable::JoinImpl(absl::string_view name,
+                                                  RRType type,
+                                                  Waiter&& waiter) {
+  char buf[kMaxLoweredOnStack];
+  std::string heap;
+  const absl::string_view lowered = Lowered(name, buf, sizeof(buf), heap);
+  Flight* flight = FindLowered({lowered, type});
+  const bool created = flight == nullptr;
+  if (created) {
+    auto owned = std::make_unique<Flight>();
+    flight = owned.get();
     flight->id = next_id_++;
     flight->qname = std::string(name);
+    flight->key = std::string(lowered);
     flight->type = type;
-    it->second = flight->id;
-    by_id_.emplace(flight->id, std::move(flight));
-    created = true;
+    // The map's key points into the flight's own copy, which lives (and
+    // stays unchanged) as long as the flight is in the table.
+    by_key_.emplace(KeyRef{flight->key, type}, flight);
+    by_id_.emplace(flight->id, std::move(owned));
+    waiter.tries_base = 0;
+  } else {
+    // A try in progress counts for the joiner: its answer is the joiner's.
+    waiter.tries_base = flight->tries - (flight->try_id != 0 ? 1 : 0);
   }
-  Flight* flight = by_id_.at(it->second).get();
   flight->deadline = std::max(flight->deadline, waiter.deadline);
   flight->waiters.push_back(std::move(waiter));
   return {flight, created};
@@ -36,8 +70,9 @@ Flight* InFlightTable::Find(uint64_t flight_id) {
 }
 
 Flight* InFlightTable::Find(absl::string_view name, RRType type) {
-  auto it = by_key_.find(MakeKey(name, type));
-  return it == by_key_.end() ? nullptr : Find(it->second);
+  char buf[kMaxLoweredOnStack];
+  std::string heap;
+  return FindLowered({Lowered(name, buf, sizeof(buf), heap), type});
 }
 
 std::optional<Waiter> InFlightTable::Leave(uint64_t flight_id,
@@ -60,16 +95,17 @@ std::unique_ptr<Flight> InFlightTable::Remove(uint64_t flight_id) {
   if (it == by_id_.end()) return nullptr;
   std::unique_ptr<Flight> flight = std::move(it->second);
   by_id_.erase(it);
-  by_key_.erase(MakeKey(flight->qname, flight->type));
+  // Erased before the flight (which owns the key's characters) can go.
+  by_key_.erase(KeyRef{flight->key, flight->type});
   return flight;
 }
 
 std::vector<std::unique_ptr<Flight>> InFlightTable::RemoveAll() {
   std::vector<std::unique_ptr<Flight>> out;
   out.reserve(by_id_.size());
+  by_key_.clear();
   for (auto& [id, flight] : by_id_) out.push_back(std::move(flight));
   by_id_.clear();
-  by_key_.clear();
   return out;
 }
 

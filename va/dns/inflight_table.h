@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "va/dns/resolver.h"
@@ -28,21 +29,30 @@ struct Waiter {
   absl::Time start;
   absl::Time deadline;
   LookupCallback done;
-  TimerQueue::Id deadline_timer = 0;
+  // The flight's tries that had ended when this waiter joined. Its own
+  // tries are the flight's tries since: a waiter that joins a flight late
+  // gets its full share of tries, so one unlucky shared lookup (the TLD's
+  // CAA, say) does not fail every validation that happened to join it.
+  int tries_base = 0;
 };
 
 // One query being resolved (with retries) on behalf of its waiters.
 struct Flight {
   uint64_t id = 0;
   std::string qname;  // the name sent: the first waiter's spelling
+  std::string key;    // qname in lower case: the table's key
   RRType type = RRType::kTXT;
   std::vector<uint8_t> query;  // wire query; each try gets a fresh ID
   // The latest deadline of its waiters: the flight keeps trying until then.
   absl::Time deadline = absl::InfinitePast();
   std::vector<Waiter> waiters;
+  // One timer per flight for its waiters' own deadlines, due at the
+  // earliest of them (or earlier, after a waiter left).
+  absl::Time next_waiter_deadline = absl::InfiniteFuture();
+  TimerQueue::Id waiter_timer = 0;
 
   // Retry state (driven by the event loop).
-  std::vector<int> resolver_order;
+  absl::InlinedVector<int, 4> resolver_order;
   int tries = 0;
   int last_resolver = -1;
   Outcome last_outcome = Outcome::kDeadline;
@@ -54,6 +64,9 @@ struct Flight {
   absl::Time try_end;
   TimerQueue::Id try_timer = 0;
   TimerQueue::Id backoff_timer = 0;
+  // Waiting for a free slot on its resolver's channel (the loop caps the
+  // queries in flight per channel).
+  bool queued = false;
 };
 
 class InFlightTable {
@@ -65,8 +78,11 @@ class InFlightTable {
 
   // Adds `waiter` to the flight for (name, type), creating the flight when
   // none is in flight. Names compare case-insensitively. Extends the
-  // flight's deadline to the waiter's.
+  // flight's deadline to the waiter's. The waiter's tries_base is set from
+  // the flight's tries so far.
   JoinResult Join(absl::string_view name, RRType type, Waiter waiter);
+  // The same with the waiter's own spelling of the name (no copy of it).
+  JoinResult Join(RRType type, Waiter&& waiter);
 
   Flight* Find(uint64_t flight_id);
   Flight* Find(absl::string_view name, RRType type);
@@ -84,10 +100,28 @@ class InFlightTable {
   size_t size() const { return by_id_.size(); }
 
  private:
-  using Key = std::pair<std::string, RRType>;
-  static Key MakeKey(absl::string_view name, RRType type);
+  // The lower-cased name (pointing into Flight::key, or into a caller's
+  // stack buffer for lookups) and the type: no allocation per lookup.
+  struct KeyRef {
+    absl::string_view name;
+    RRType type;
+    template <typename H>
+    friend H AbslHashValue(H h, const KeyRef& k) {
+      return H::combine(std::move(h), k.name, k.type);
+    }
+    friend bool operator==(const KeyRef& a, const KeyRef& b) {
+      return a.type == b.type && a.name == b.name;
+    }
+  };
+  // Longest name ValidateQueryName accepts is 253 octets; longer ones
+  // (never sent) are lowered on the heap.
+  static constexpr size_t kMaxLoweredOnStack = 256;
 
-  absl::flat_hash_map<Key, uint64_t> by_key_;
+  Flight* FindLowered(KeyRef key);
+  // `name` may point into `waiter`, which is moved from only at the end.
+  JoinResult JoinImpl(absl::string_view name, RRType type, Waiter&& waiter);
+
+  absl::flat_hash_map<KeyRef, Flight*> by_key_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Flight>> by_id_;
   uint64_t next_id_ = 1;
 };

@@ -20,6 +20,11 @@ namespace {
 // damage of a missed wake-up.
 constexpr absl::Duration kMaxPollWait = absl::Seconds(1);
 
+// How often c-ares gets to reap queries the loop abandoned (and broken TCP
+// connections). It only frees memory and query IDs, so it need not be
+// prompt; every try has its own timer in the loop.
+constexpr absl::Duration kReapInterval = absl::Milliseconds(100);
+
 bool IsFailure(Outcome outcome) {
   return outcome != Outcome::kNoError && outcome != Outcome::kNxDomain;
 }
@@ -35,11 +40,14 @@ absl::StatusOr<std::unique_ptr<ResolverLoop>> ResolverLoop::Create(
       config->policy.options().per_try_timeout + absl::Seconds(1);
   for (const ServerAddress& server : config->servers) {
     absl::StatusOr<std::unique_ptr<CaresChannel>> channel =
-        CaresChannel::Create(server, cares_timeout, config->edns_udp_size);
+        CaresChannel::Create(server, cares_timeout, config->edns_udp_size,
+                             config->socket_buffer_bytes);
     if (!channel.ok()) return channel.status();
     loop->channels_.push_back(*std::move(channel));
     loop->rtt_.emplace_back(config->rtt);
   }
+  loop->active_.assign(loop->channels_.size(), 0);
+  loop->queued_.resize(loop->channels_.size());
   loop->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (loop->wake_fd_ < 0) {
     return absl::InternalError(
@@ -88,8 +96,8 @@ void ResolverLoop::Stop() {
 }
 
 void ResolverLoop::Run() {
+  std::vector<Request> batch;
   while (true) {
-    std::vector<Request> batch;
     bool stopping;
     {
       absl::MutexLock lock(&mu_);
@@ -101,6 +109,7 @@ void ResolverLoop::Run() {
       return;
     }
     for (Request& request : batch) Intake(std::move(request));
+    batch.clear();  // keeps its capacity for the next swap
     ProcessCompletions();
     timers_.RunDue(absl::Now());
     ProcessCompletions();
@@ -114,16 +123,17 @@ void ResolverLoop::PollOnce() {
   poll_channel_.clear();
   poll_fds_.push_back(pollfd{wake_fd_, POLLIN, 0});
   poll_channel_.push_back(-1);
-  absl::Duration wait = kMaxPollWait;
+  bool cares_pending = false;
   for (size_t i = 0; i < channels_.size(); ++i) {
     channels_[i]->AppendPollFds(poll_fds_);
     poll_channel_.resize(poll_fds_.size(), static_cast<int>(i));
-    if (std::optional<absl::Duration> t = channels_[i]->NextTimeout()) {
-      wait = std::min(wait, *t);
-    }
+    cares_pending = cares_pending || channels_[i]->pending() > 0;
   }
+  absl::Time now = absl::Now();
+  absl::Duration wait = kMaxPollWait;
+  if (cares_pending) wait = std::min(wait, next_reap_ - now);
   if (std::optional<absl::Time> next = timers_.NextDeadline()) {
-    wait = std::min(wait, *next - absl::Now());
+    wait = std::min(wait, *next - now);
   }
   wait = std::max(wait, absl::ZeroDuration());
   timespec ts = absl::ToTimespec(wait);
@@ -145,53 +155,98 @@ void ResolverLoop::PollOnce() {
       }
     }
   }
-  // Reaps abandoned queries c-ares has given up on, and broken TCP
-  // connections; cheap when nothing is due.
-  for (auto& channel : channels_) channel->ProcessTimeouts();
+  now = absl::Now();
+  if (cares_pending && now >= next_reap_) {
+    for (auto& channel : channels_) channel->ProcessTimeouts();
+    next_reap_ = now + kReapInterval;
+  }
 }
 
 void ResolverLoop::Intake(Request request) {
   const absl::Time now = absl::Now();
+  const RRType type = request.type;
   Waiter waiter;
   waiter.id = next_waiter_id_++;
   waiter.name = std::move(request.name);
   waiter.start = request.start;
   waiter.deadline = request.deadline;
   waiter.done = std::move(request.done);
-  const RRType type = request.type;
 
   if (!ValidateQueryName(waiter.name).ok()) {
-    Complete(waiter, type, nullptr, Outcome::kMalformed, nullptr);
+    Complete(waiter, type, nullptr, Outcome::kMalformed, nullptr, false);
     return;
   }
   // A lookup that has no time for a try of its own may still catch the
   // answer of an identical lookup already in flight.
-  if (table_.Find(waiter.name, type) == nullptr &&
-      !config_.policy.CanStartTry(waiter.deadline - now)) {
-    Complete(waiter, type, nullptr, Outcome::kDeadline, nullptr);
+  if (!config_.policy.CanStartTry(waiter.deadline - now) &&
+      table_.Find(waiter.name, type) == nullptr) {
+    Complete(waiter, type, nullptr, Outcome::kDeadline, nullptr, false);
     return;
   }
-  const uint64_t waiter_id = waiter.id;
   const absl::Time deadline = waiter.deadline;
-  const std::string name = waiter.name;
-  auto [flight, created] = table_.Join(name, type, std::move(waiter));
-  const uint64_t flight_id = flight->id;
-  if (deadline != absl::InfiniteFuture()) {
-    flight->waiters.back().deadline_timer =
-        timers_.Schedule(deadline, [this, flight_id, waiter_id] {
-          OnWaiterDeadline(flight_id, waiter_id);
-        });
-  }
+  auto [flight, created] = table_.Join(type, std::move(waiter));
+  ArmWaiterTimer(*flight, deadline);
   if (!created) {
     config_.observer->OnCoalesced();
     ExtendTry(*flight);
     return;
   }
-  flight->query = *BuildQuery(name, type, config_.edns_udp_size);
-  flight->resolver_order =
-      RetryPolicy::ResolverOrder(static_cast<int>(channels_.size()), rng_);
+  flight->query = *BuildQuery(flight->qname, type, config_.edns_udp_size);
+  const int n = static_cast<int>(channels_.size());
+  if (n == 1) {
+    flight->resolver_order.assign(1, 0);
+  } else {
+    std::vector<int> order = RetryPolicy::ResolverOrder(n, rng_);
+    flight->resolver_order.assign(order.begin(), order.end());
+  }
   config_.observer->OnInFlightChange(+1);
-  StartTry(flight_id);
+  StartTry(flight->id);
+}
+
+void ResolverLoop::ArmWaiterTimer(Flight& flight, absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return;
+  if (flight.waiter_timer != 0 && deadline >= flight.next_waiter_deadline) {
+    return;
+  }
+  timers_.Cancel(flight.waiter_timer);
+  flight.next_waiter_deadline = deadline;
+  const uint64_t flight_id = flight.id;
+  flight.waiter_timer = timers_.Schedule(
+      deadline, [this, flight_id] { OnWaiterDeadlines(flight_id); });
+}
+
+int ResolverLoop::InFlightCap(int resolver) const {
+  int cap = config_.max_in_flight_per_channel;
+  const int rcvbuf = channels_[resolver]->receive_buffer_bytes();
+  if (rcvbuf > 0) {
+    cap = std::min(cap,
+                   std::max(kMinInFlightPerChannel, rcvbuf / kBytesPerAnswer));
+  }
+  return std::max(cap, 1);
+}
+
+void ResolverLoop::ReleaseSlot(int resolver) {
+  --active_[resolver];
+  // Queued flights start from the loop (StartQueued), not from here: this
+  // runs in the middle of handling another try.
+}
+
+void ResolverLoop::StartQueued() {
+  if (!any_queued_) return;
+  bool still_queued = false;
+  for (size_t r = 0; r < queued_.size(); ++r) {
+    std::deque<uint64_t>& queue = queued_[r];
+    while (!queue.empty() && active_[r] < InFlightCap(static_cast<int>(r))) {
+      const uint64_t flight_id = queue.front();
+      queue.pop_front();
+      Flight* flight = table_.Find(flight_id);
+      if (flight == nullptr || !flight->queued) continue;  // finished
+      flight->queued = false;
+      StartTry(flight_id);
+    }
+    still_queued = still_queued || !queue.empty();
+  }
+  any_queued_ = still_queued;
 }
 
 void ResolverLoop::StartTry(uint64_t flight_id) {
@@ -209,6 +264,14 @@ void ResolverLoop::StartTry(uint64_t flight_id) {
   }
   const int resolver =
       RetryPolicy::ResolverForTry(flight->resolver_order, flight->tries);
+  if (active_[resolver] >= InFlightCap(resolver)) {
+    if (!flight->queued) {
+      flight->queued = true;
+      queued_[resolver].push_back(flight_id);
+      any_queued_ = true;
+    }
+    return;
+  }
   const absl::Duration full_timeout = policy.TryTimeout(
       rtt_[resolver].Timeout(policy.options().min_try_timeout,
                              policy.options().per_try_timeout),
@@ -222,18 +285,16 @@ void ResolverLoop::StartTry(uint64_t flight_id) {
   flight->try_start = now;
   flight->try_full_timeout = full_timeout;
   flight->try_end = now + timeout;
-  tries_.emplace(try_id, TryRecord{flight_id, resolver, now});
-  flight->try_timer = timers_.Schedule(
-      now + timeout,
-      [this, flight_id, try_id] { OnTryTimeout(flight_id, try_id); });
-  // The completion is only queued here: c-ares may call back inside
-  // ares_send or ares_process_fd, and the loop handles it afterwards.
+  tries_.emplace(try_id, TryRecord{flight_id, resolver, flight->type, now});
+  ++active_[resolver];
+  flight->try_timer =
+      timers_.Schedule(now + timeout, [this, try_id] { OnTryTimeout(try_id); });
+  // c-ares may call back inside ares_send or ares_process_fd; OnAnswer only
+  // queues the result and the loop handles it afterwards.
   channels_[resolver]->Send(
       flight->query,
       [this, try_id](int status, absl::Span<const uint8_t> answer) {
-        completions_.push_back(Completion{
-            try_id, status, std::vector<uint8_t>(answer.begin(), answer.end()),
-            absl::Now()});
+        OnAnswer(try_id, status, answer);
       });
 }
 
@@ -244,21 +305,23 @@ void ResolverLoop::ExtendTry(Flight& flight) {
   if (end <= flight.try_end) return;
   timers_.Cancel(flight.try_timer);
   flight.try_end = end;
-  const uint64_t flight_id = flight.id;
   const uint64_t try_id = flight.try_id;
-  flight.try_timer = timers_.Schedule(
-      end, [this, flight_id, try_id] { OnTryTimeout(flight_id, try_id); });
+  flight.try_timer =
+      timers_.Schedule(end, [this, try_id] { OnTryTimeout(try_id); });
 }
 
-void ResolverLoop::OnTryTimeout(uint64_t flight_id, uint64_t try_id) {
+void ResolverLoop::OnTryTimeout(uint64_t try_id) {
+  auto record = tries_.extract(try_id);
+  if (record.empty()) return;
+  const uint64_t flight_id = record.mapped().flight_id;
+  const int resolver = record.mapped().resolver;
+  ReleaseSlot(resolver);
   Flight* flight = table_.Find(flight_id);
   if (flight == nullptr || flight->try_id != try_id) return;
   flight->try_timer = 0;
   flight->try_id = 0;
   // Abandon the try: its query stays in c-ares (1.18 cannot cancel one
   // query) and a late answer finds no TryRecord and is dropped.
-  auto record = tries_.extract(try_id);
-  const int resolver = record.mapped().resolver;
   // A try cut short by the caller's deadline says nothing about the
   // resolver's speed.
   if (flight->try_end >= flight->try_start + flight->try_full_timeout) {
@@ -268,15 +331,33 @@ void ResolverLoop::OnTryTimeout(uint64_t flight_id, uint64_t try_id) {
          nullptr);
 }
 
+void ResolverLoop::OnAnswer(uint64_t try_id, int status,
+                            absl::Span<const uint8_t> answer) {
+  auto it = tries_.find(try_id);
+  if (it == tries_.end()) return;  // abandoned try: the answer came too late
+  Completion& done = completions_.emplace_back();
+  done.try_id = try_id;
+  done.status = status;
+  done.when = absl::Now();
+  if (status == ARES_SUCCESS && !answer.empty()) {
+    absl::StatusOr<ParsedAnswer> parsed = ParseAnswer(answer, it->second.type);
+    if (parsed.ok()) {
+      done.parsed_ok = true;
+      done.parsed = *std::move(parsed);
+    }
+  }
+}
+
 void ResolverLoop::ProcessCompletions() {
   while (!completions_.empty()) {
     std::vector<Completion> batch;
     batch.swap(completions_);
     for (Completion& done : batch) {
       auto it = tries_.find(done.try_id);
-      if (it == tries_.end()) continue;  // abandoned try: answer too late
+      if (it == tries_.end()) continue;  // abandoned meanwhile
       const TryRecord record = it->second;
       tries_.erase(it);
+      ReleaseSlot(record.resolver);
       Flight* flight = table_.Find(record.flight_id);
       if (flight == nullptr || flight->try_id != done.try_id) continue;
       timers_.Cancel(flight->try_timer);
@@ -285,23 +366,20 @@ void ResolverLoop::ProcessCompletions() {
 
       const absl::Duration rtt = done.when - record.start;
       Outcome outcome;
-      std::optional<ParsedAnswer> parsed;
+      ParsedAnswer* parsed = nullptr;
       switch (done.status) {
-        case ARES_SUCCESS: {
+        case ARES_SUCCESS:
           rtt_[record.resolver].OnAnswer(rtt);
-          absl::StatusOr<ParsedAnswer> answer =
-              ParseAnswer(done.answer, flight->type);
-          if (!answer.ok()) {
+          if (!done.parsed_ok) {
             outcome = Outcome::kMalformed;
           } else {
-            parsed = *std::move(answer);
+            parsed = &done.parsed;
             // c-ares retried a truncated UDP answer over TCP already, so a
             // truncated answer here came over TCP.
             outcome = parsed->truncated ? Outcome::kTruncated
                                         : OutcomeForRcode(parsed->rcode);
           }
           break;
-        }
         case ARES_ETIMEOUT:
           rtt_[record.resolver].OnTimeout();
           outcome = Outcome::kTimeout;
@@ -313,14 +391,42 @@ void ResolverLoop::ProcessCompletions() {
           outcome = Outcome::kNetwork;
           break;
       }
-      EndTry(*flight, record.resolver, outcome, rtt,
-             parsed ? &*parsed : nullptr);
+      EndTry(*flight, record.resolver, outcome, rtt, parsed);
     }
   }
+  StartQueued();
+}
+
+int ResolverLoop::CompleteExhaustedWaiters(Flight& flight, Outcome outcome) {
+  const int max_tries = config_.policy.options().max_tries;
+  int fewest = flight.tries;
+  bool any_exhausted = false;
+  for (const Waiter& w : flight.waiters) {
+    const int tries = flight.tries - w.tries_base;
+    fewest = std::min(fewest, tries);
+    any_exhausted = any_exhausted || tries >= max_tries;
+  }
+  // All exhausted: the flight ends and FinishFlight delivers to everyone.
+  if (!any_exhausted || fewest >= max_tries) return fewest;
+  std::vector<Waiter> done;
+  auto& waiters = flight.waiters;
+  for (size_t i = 0; i < waiters.size();) {
+    if (flight.tries - waiters[i].tries_base >= max_tries) {
+      done.push_back(std::move(waiters[i]));
+      if (i + 1 != waiters.size()) waiters[i] = std::move(waiters.back());
+      waiters.pop_back();
+    } else {
+      ++i;
+    }
+  }
+  for (Waiter& w : done) {
+    Complete(w, flight.type, &flight, outcome, nullptr, false);
+  }
+  return fewest;
 }
 
 void ResolverLoop::EndTry(Flight& flight, int resolver, Outcome outcome,
-                          absl::Duration rtt, const ParsedAnswer* answer) {
+                          absl::Duration rtt, ParsedAnswer* answer) {
   const bool is_tld = flight.qname.find('.') == std::string::npos;
   config_.observer->OnTry(flight.qname, flight.type,
                           config_.servers[resolver].configured, outcome, rtt,
@@ -329,10 +435,20 @@ void ResolverLoop::EndTry(Flight& flight, int resolver, Outcome outcome,
     LogFailedTry(flight, resolver, outcome, rtt);
   }
   flight.last_outcome = outcome;
+  // Tries are counted per waiter: the flight retries as long as one of its
+  // waiters has tries left, and the retry's backoff follows that waiter's
+  // count.
+  int tries_made = flight.tries;
+  if (config_.policy.IsRetryable(outcome)) {
+    tries_made = CompleteExhaustedWaiters(flight, outcome);
+  }
   const absl::Time now = absl::Now();
-  RetryPolicy::Decision decision =
-      config_.policy.AfterTry(outcome, flight.tries, flight.deadline - now,
-                              absl::Uniform(rng_, 0.0, 1.0), config_.budget);
+  const bool same_resolver =
+      RetryPolicy::ResolverForTry(flight.resolver_order, flight.tries) ==
+      resolver;
+  RetryPolicy::Decision decision = config_.policy.AfterTry(
+      outcome, tries_made, flight.deadline - now, absl::Uniform(rng_, 0.0, 1.0),
+      config_.budget, same_resolver ? rtt : absl::InfiniteDuration());
   if (decision.budget_asked) config_.observer->OnRetry(decision.retry);
   if (decision.retry) {
     const uint64_t flight_id = flight.id;
@@ -343,36 +459,52 @@ void ResolverLoop::EndTry(Flight& flight, int resolver, Outcome outcome,
   FinishFlight(flight.id, decision.outcome, answer);
 }
 
-void ResolverLoop::OnWaiterDeadline(uint64_t flight_id, uint64_t waiter_id) {
+void ResolverLoop::OnWaiterDeadlines(uint64_t flight_id) {
   Flight* flight = table_.Find(flight_id);
   if (flight == nullptr) return;
-  std::optional<Waiter> waiter = table_.Leave(flight_id, waiter_id);
-  if (!waiter) return;
-  waiter->deadline_timer = 0;
+  flight->waiter_timer = 0;
+  const absl::Time now = absl::Now();
   // Mid-try the caller saw a timeout; between tries it gets what the last
   // try got; before any try, the deadline itself.
-  Outcome outcome = flight->try_id != 0 ? Outcome::kTimeout
-                    : flight->tries > 0 ? flight->last_outcome
-                                        : Outcome::kDeadline;
-  Complete(*waiter, flight->type, flight, outcome, nullptr);
-  // The callback may not touch this loop's state, but look again anyway.
-  flight = table_.Find(flight_id);
-  if (flight != nullptr && flight->waiters.empty()) {
+  const Outcome outcome = flight->try_id != 0 ? Outcome::kTimeout
+                          : flight->tries > 0 ? flight->last_outcome
+                                              : Outcome::kDeadline;
+  std::vector<Waiter> expired;
+  absl::Time next = absl::InfiniteFuture();
+  auto& waiters = flight->waiters;
+  for (size_t i = 0; i < waiters.size();) {
+    if (waiters[i].deadline <= now) {
+      expired.push_back(std::move(waiters[i]));
+      if (i + 1 != waiters.size()) waiters[i] = std::move(waiters.back());
+      waiters.pop_back();
+    } else {
+      next = std::min(next, waiters[i].deadline);
+      ++i;
+    }
+  }
+  const bool nobody_left = waiters.empty();
+  if (!nobody_left) ArmWaiterTimer(*flight, next);
+  for (Waiter& w : expired) {
+    Complete(w, flight->type, flight, outcome, nullptr, false);
+  }
+  if (nobody_left) {
     // Nobody is left to answer: stop trying (this is not a cache).
     FinishFlight(flight_id, outcome, nullptr);
   }
 }
 
 void ResolverLoop::FinishFlight(uint64_t flight_id, Outcome outcome,
-                                const ParsedAnswer* answer) {
+                                ParsedAnswer* answer) {
   std::unique_ptr<Flight> flight = table_.Remove(flight_id);
   if (flight == nullptr) return;
   timers_.Cancel(flight->try_timer);
   timers_.Cancel(flight->backoff_timer);
+  timers_.Cancel(flight->waiter_timer);
   if (flight->try_id != 0) {
     // Every waiter's deadline passed mid-try: the try is abandoned.
     auto record = tries_.extract(flight->try_id);
     if (!record.empty()) {
+      ReleaseSlot(record.mapped().resolver);
       config_.observer->OnTry(
           flight->qname, flight->type,
           config_.servers[record.mapped().resolver].configured,
@@ -381,27 +513,32 @@ void ResolverLoop::FinishFlight(uint64_t flight_id, Outcome outcome,
     }
   }
   config_.observer->OnInFlightChange(-1);
-  for (Waiter& waiter : flight->waiters) {
-    timers_.Cancel(waiter.deadline_timer);
-    Complete(waiter, flight->type, flight.get(), outcome, answer);
+  for (size_t i = 0; i < flight->waiters.size(); ++i) {
+    Complete(flight->waiters[i], flight->type, flight.get(), outcome, answer,
+             i + 1 == flight->waiters.size());
   }
 }
 
 void ResolverLoop::Complete(Waiter& waiter, RRType type, const Flight* flight,
-                            Outcome outcome, const ParsedAnswer* answer) {
+                            Outcome outcome, ParsedAnswer* answer, bool last) {
   LookupResult result;
-  result.name = waiter.name;
+  result.name = std::move(waiter.name);
   result.type = type;
   result.outcome = outcome;
   if (answer != nullptr) {
     result.authenticated_data = answer->authenticated_data;
     if (outcome == Outcome::kNoError) {
-      result.txt = answer->txt;
-      result.caa = answer->caa;
+      if (last) {
+        result.txt = std::move(answer->txt);
+        result.caa = std::move(answer->caa);
+      } else {
+        result.txt = answer->txt;
+        result.caa = answer->caa;
+      }
     }
   }
   if (flight != nullptr) {
-    result.attempts = flight->tries;
+    result.attempts = flight->tries - waiter.tries_base;
     if (flight->last_resolver >= 0) {
       result.resolver = config_.servers[flight->last_resolver].configured;
     }
@@ -417,16 +554,19 @@ void ResolverLoop::CancelEverything(std::vector<Request> queued) {
     waiter.name = std::move(request.name);
     waiter.start = request.start;
     waiter.done = std::move(request.done);
-    Complete(waiter, request.type, nullptr, Outcome::kCanceled, nullptr);
+    Complete(waiter, request.type, nullptr, Outcome::kCanceled, nullptr, false);
   }
   for (std::unique_ptr<Flight>& flight : table_.RemoveAll()) {
     config_.observer->OnInFlightChange(-1);
     for (Waiter& waiter : flight->waiters) {
-      Complete(waiter, flight->type, flight.get(), Outcome::kCanceled, nullptr);
+      Complete(waiter, flight->type, flight.get(), Outcome::kCanceled, nullptr,
+               false);
     }
   }
   tries_.clear();
   completions_.clear();
+  for (auto& queue : queued_) queue.clear();
+  std::fill(active_.begin(), active_.end(), 0);
   // Destroyed on the thread that used them; pending c-ares callbacks are
   // swallowed by the channel.
   channels_.clear();

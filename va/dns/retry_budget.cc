@@ -1,6 +1,5 @@
 #include "va/dns/retry_budget.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -18,45 +17,75 @@ absl::Status ValidateRetryBudgetOptions(const RetryBudgetOptions& options) {
         absl::StrCat("retry budget floor_per_second must be >= 0, got ",
                      options.floor_per_second));
   }
-  if (!(options.max_tokens >= 0) || !std::isfinite(options.max_tokens)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "retry budget max_tokens must be >= 0, got ", options.max_tokens));
+  if (options.window <= absl::ZeroDuration() ||
+      options.window == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("retry budget window must be positive and finite, got ",
+                     absl::FormatDuration(options.window)));
   }
   return absl::OkStatus();
 }
 
 RetryBudget::RetryBudget(RetryBudgetOptions options, absl::Time now)
-    : options_(options), tokens_(options.max_tokens), last_refill_(now) {}
+    : options_(options),
+      epoch_(now),
+      // Invalid options are rejected before a budget is made; these guards
+      // only keep the arithmetic finite.
+      slice_(options.window > absl::ZeroDuration() &&
+                     options.window != absl::InfiniteDuration()
+                 ? options.window / kSlices
+                 : absl::Seconds(1)),
+      reserve_(options.floor_per_second *
+               absl::ToDoubleSeconds(slice_ * kSlices)) {}
 
-void RetryBudget::RefillLocked(absl::Time now) {
-  if (now > last_refill_) {
-    tokens_ +=
-        options_.floor_per_second * absl::ToDoubleSeconds(now - last_refill_);
-    tokens_ = std::min(tokens_, options_.max_tokens);
-    last_refill_ = now;
+void RetryBudget::AdvanceLocked(absl::Time now) {
+  if (now <= epoch_) return;
+  absl::Duration rem;  // absl writes the remainder; it must not be null
+  const int64_t index = absl::IDivDuration(now - epoch_, slice_, &rem);
+  if (index <= current_) return;  // same slice (or the clock went back)
+  current_ = index;
+  deposits_ = 0;
+  withdrawals_ = 0;
+  for (Slice& slice : slices_) {
+    if (slice.index <= index - kSlices) {
+      slice = Slice{};  // expired
+      continue;
+    }
+    deposits_ += slice.deposits;
+    withdrawals_ += slice.withdrawals;
   }
+}
+
+double RetryBudget::AvailableLocked() const {
+  return deposits_ - withdrawals_ + reserve_;
 }
 
 void RetryBudget::OnFirstTry(absl::Time now) {
   if (!options_.enabled) return;
   absl::MutexLock lock(&mu_);
-  RefillLocked(now);
-  tokens_ = std::min(tokens_ + options_.ratio, options_.max_tokens);
+  AdvanceLocked(now);
+  Slice& slice = slices_[current_ % kSlices];
+  if (slice.index != current_) slice = Slice{current_, 0, 0};
+  slice.deposits += options_.ratio;
+  deposits_ += options_.ratio;
 }
 
 bool RetryBudget::TrySpendRetry(absl::Time now) {
   if (!options_.enabled) return true;
   absl::MutexLock lock(&mu_);
-  RefillLocked(now);
-  if (tokens_ < 1) return false;
-  tokens_ -= 1;
+  AdvanceLocked(now);
+  if (AvailableLocked() < 1) return false;
+  Slice& slice = slices_[current_ % kSlices];
+  if (slice.index != current_) slice = Slice{current_, 0, 0};
+  slice.withdrawals += 1;
+  withdrawals_ += 1;
   return true;
 }
 
-double RetryBudget::Tokens(absl::Time now) {
+double RetryBudget::Available(absl::Time now) {
   absl::MutexLock lock(&mu_);
-  RefillLocked(now);
-  return tokens_;
+  AdvanceLocked(now);
+  return AvailableLocked();
 }
 
 }  // namespace va::dns

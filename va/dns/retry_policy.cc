@@ -88,8 +88,8 @@ int RetryPolicy::ResolverForTry(absl::Span<const int> order, int try_index) {
 
 RetryPolicy::Decision RetryPolicy::AfterTry(Outcome outcome, int tries_made,
                                             absl::Duration time_left,
-                                            double unit,
-                                            RetryBudget* budget) const {
+                                            double unit, RetryBudget* budget,
+                                            absl::Duration try_took) const {
   Decision stop;
   stop.outcome = outcome;
   if (!IsRetryable(outcome) || tries_made >= options_.max_tries) return stop;
@@ -97,8 +97,11 @@ RetryPolicy::Decision RetryPolicy::AfterTry(Outcome outcome, int tries_made,
   // sleep; the sleep is shortened to make room rather than skipping a retry
   // that fits.
   if (!CanStartTry(time_left)) return stop;
-  absl::Duration backoff =
-      std::min(Backoff(tries_made, unit), time_left - options_.min_try_timeout);
+  absl::Duration backoff = Backoff(tries_made, unit);
+  if (try_took < options_.min_try_timeout) {
+    backoff = std::max(backoff, options_.min_try_timeout - try_took);
+  }
+  backoff = std::min(backoff, time_left - options_.min_try_timeout);
   Decision retry;
   retry.budget_asked = true;
   if (budget != nullptr && !budget->TrySpendRetry()) {
