@@ -60,7 +60,8 @@ else
 fi
 CAA_SHARE=0.1
 SEED=1
-DNS_TRIES=3
+# The VA's default (cmd/va --dns-tries); the outage bound is tries x pairs.
+DNS_TRIES=${DNS_TRIES:-10}
 OUTAGE_N=$((OUTAGE_ZONES * OUTAGE_PER_ZONE))
 LOSSY_N=$((LOSSY_ZONES * LOSSY_PER_ZONE))
 
