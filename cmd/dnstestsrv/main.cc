@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
@@ -31,6 +32,9 @@ ABSL_FLAG(int, udp_threads, 1, "threads serving the UDP socket");
 ABSL_FLAG(int, ttl, 0, "TTL of every record served");
 
 int main(int argc, char** argv) {
+  // Debian's absl is built without NDEBUG, so every absl::Mutex (gRPC's
+  // included) would run deadlock detection: about 9% of the VA's CPU.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "dnstestsrv --dns01 host:port --management host:port [--records FILE] "
       "[--history=true|false]");

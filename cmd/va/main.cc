@@ -12,6 +12,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -111,6 +112,9 @@ int Fail(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's absl is built without NDEBUG, so every absl::Mutex (gRPC's
+  // included) would run deadlock detection: about 9% of the VA's CPU.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "ACME validation authority: dns-01 and CAA over gRPC");
   // --remote-va repeats, which absl flags can't express: take those first.
