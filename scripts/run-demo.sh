@@ -76,27 +76,37 @@ txt_for() {
   printf '%s' "$1" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '='
 }
 
+# Creates an authorization for $1 and publishes the TXT record its challenge
+# needs: sets ID and KA (key authorization).
+new_authz_with_txt() {
+  local authz token
+  authz=$(vactl new-authz "$1" --account 1)
+  ID=$(json_field "$authz" 'd["id"]')
+  token=$(json_field "$authz" 'd["challenges"][0]["token"]')
+  KA="$token.$THUMBPRINT"
+  api /set-txt "{\"host\":\"_acme-challenge.$1\",\"value\":\"$(txt_for "$KA")\"}"
+  echo "authorization $ID for $1; TXT published at _acme-challenge.$1"
+}
+
+# Validates authorization $ID and prints its final state, saved as $1.json.
+validate_and_wait() {
+  vactl validate "$ID" --key-authorization "$KA" >/dev/null
+  vactl wait "$ID" --timeout "${2:-30s}" | tee "$RUN/$1.json"
+}
+
+final_status() { json_field "$(cat "$RUN/$1.json")" 'd["status"]'; }
+
 # ---------------------------------------------------------------- 1. valid
 step "1. a validation that succeeds: demo.example.com"
-AUTHZ=$(vactl new-authz demo.example.com --account 1)
-ID=$(json_field "$AUTHZ" 'd["id"]')
-TOKEN=$(json_field "$AUTHZ" 'd["challenges"][0]["token"]')
-KA="$TOKEN.$THUMBPRINT"
-echo "authorization $ID, token $TOKEN"
-api /set-txt "{\"host\":\"_acme-challenge.demo.example.com\",\"value\":\"$(txt_for "$KA")\"}"
+new_authz_with_txt demo.example.com
 api /add-caa '{"host":"example.com","policies":[{"tag":"issue","value":"letsencrypt.org"}]}'
-echo "published TXT at _acme-challenge.demo.example.com and CAA 0 issue \"letsencrypt.org\" at example.com"
-vactl validate "$ID" --key-authorization "$KA" >/dev/null
-vactl wait "$ID" --timeout 30s | tee "$RUN/valid.json"
-[[ $(json_field "$(cat "$RUN/valid.json")" 'd["status"]') == valid ]]
+echo "published CAA 0 issue \"letsencrypt.org\" at example.com"
+validate_and_wait valid
+[[ $(final_status valid) == valid ]]
 
 # ------------------------------------------- 2. transient, then retried
 step "2. a transient failure, retried by the RA: flaky.example.com"
-AUTHZ=$(vactl new-authz flaky.example.com --account 1)
-ID=$(json_field "$AUTHZ" 'd["id"]')
-TOKEN=$(json_field "$AUTHZ" 'd["challenges"][0]["token"]')
-KA="$TOKEN.$THUMBPRINT"
-api /set-txt "{\"host\":\"_acme-challenge.flaky.example.com\",\"value\":\"$(txt_for "$KA")\"}"
+new_authz_with_txt flaky.example.com
 # The authoritative server drops the next 3 TXT queries: the VA's 3 bounded
 # tries all time out, so the first attempt fails with a transient problem.
 api /set-fault '{"host":"_acme-challenge.flaky.example.com","type":"TXT","mode":"drop","count":3}'
@@ -110,19 +120,14 @@ done
 echo "while the RA waits to retry (challenge processing, error recorded, retryAfter set):"
 echo "$STATE" | tee "$RUN/processing.json"
 vactl wait "$ID" --timeout 60s | tee "$RUN/retried.json"
-[[ $(json_field "$(cat "$RUN/retried.json")" 'd["status"]') == valid ]]
+[[ $(final_status retried) == valid ]]
 
 # ------------------------------------------------------------ 3. CAA deny
 step "3. CAA forbids: locked.example.org (CAA 0 issue \"other-ca.example\")"
-AUTHZ=$(vactl new-authz locked.example.org --account 1)
-ID=$(json_field "$AUTHZ" 'd["id"]')
-TOKEN=$(json_field "$AUTHZ" 'd["challenges"][0]["token"]')
-KA="$TOKEN.$THUMBPRINT"
-api /set-txt "{\"host\":\"_acme-challenge.locked.example.org\",\"value\":\"$(txt_for "$KA")\"}"
+new_authz_with_txt locked.example.org
 api /add-caa '{"host":"example.org","policies":[{"tag":"issue","value":"other-ca.example"}]}'
-vactl validate "$ID" --key-authorization "$KA" >/dev/null
-vactl wait "$ID" --timeout 30s | tee "$RUN/caa.json"
-[[ $(json_field "$(cat "$RUN/caa.json")" 'd["status"]') == invalid ]]
+validate_and_wait caa
+[[ $(final_status caa) == invalid ]]
 
 step "the VA's audit lines"
 grep '"level":"audit"' "$RUN/va.log" | tail -n 6
