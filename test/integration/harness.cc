@@ -184,19 +184,23 @@ bool Process::Running() {
   return true;
 }
 
-int Process::Stop(absl::Duration grace) {
-  if (pid_ <= 0) return -1;
-  ::kill(pid_, SIGTERM);
-  absl::Time until = absl::Now() + grace;
-  int status = 0;
+bool Process::ReapWithin(absl::Duration timeout, int* status) {
+  const absl::Time until = absl::Now() + timeout;
   while (absl::Now() < until) {
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
+    if (::waitpid(pid_, status, WNOHANG) == pid_) {
       pid_ = -1;
-      return status;
+      return true;
     }
     absl::SleepFor(absl::Milliseconds(10));
   }
+  return false;
+}
+
+int Process::Stop(absl::Duration grace) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  if (ReapWithin(grace, &status)) return status;
   ::kill(-pid_, SIGKILL);
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, &status, 0);
@@ -214,16 +218,8 @@ void Process::Kill9() {
 
 absl::StatusOr<int> Process::Wait(absl::Duration timeout) {
   if (pid_ <= 0) return absl::FailedPreconditionError("not running");
-  absl::Time until = absl::Now() + timeout;
   int status = 0;
-  while (absl::Now() < until) {
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      return status;
-    }
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  if (ReapWithin(timeout, &status)) return status;
   return absl::DeadlineExceededError("process still running");
 }
 

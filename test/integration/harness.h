@@ -48,6 +48,9 @@ class Process {
   std::string Log() const;
 
  private:
+  // Waits up to `timeout` for the process to exit; true (and `*status`) if
+  // it did.
+  bool ReapWithin(absl::Duration timeout, int* status);
   pid_t pid_ = -1;
   std::string log_path_;
 };
