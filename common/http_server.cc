@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/tcp_accept.h"
 
 namespace common {
 namespace {
@@ -194,23 +195,12 @@ void HttpServer::ReapFinished() {
 
 void HttpServer::AcceptLoop() {
   while (!stopping_) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    sockaddr_storage peer{};
-    socklen_t peer_length = sizeof(peer);
-    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer),
-                     &peer_length, SOCK_CLOEXEC);
-    if (fd < 0) continue;  // EMFILE, ECONNABORTED, ...: try again later
-    timeval send_timeout = absl::ToTimeval(options_.write_timeout);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
-               sizeof(send_timeout));
-    std::string peer_text =
-        FormatSocketAddress(reinterpret_cast<sockaddr*>(&peer), peer_length);
+    AcceptResult accepted =
+        AcceptNext(listen_fd_, stop_fd_, options_.write_timeout);
+    if (accepted.kind == AcceptResult::Kind::kStop) return;
+    if (accepted.kind == AcceptResult::Kind::kRetry) continue;
+    const int fd = accepted.fd;
+    std::string peer_text = std::move(accepted.peer);
     absl::MutexLock lock(&mu_);
     ReapFinished();
     if (static_cast<int>(connections_.size()) >= options_.max_connections) {

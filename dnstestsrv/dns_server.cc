@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/tcp_accept.h"
 
 namespace dnstestsrv {
 namespace {
@@ -242,23 +243,12 @@ void DnsServer::DelayLoop() {
 
 void DnsServer::AcceptLoop() {
   while (!stopping_) {
-    pollfd fds[2] = {{tcp_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    sockaddr_storage peer{};
-    socklen_t peer_length = sizeof(peer);
-    int fd = accept4(tcp_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_length,
-                     SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    timeval send_timeout = absl::ToTimeval(options_.tcp_idle_timeout);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
-               sizeof(send_timeout));
-    std::string peer_text = common::FormatSocketAddress(
-        reinterpret_cast<sockaddr*>(&peer), peer_length);
+    common::AcceptResult accepted =
+        common::AcceptNext(tcp_fd_, stop_fd_, options_.tcp_idle_timeout);
+    if (accepted.kind == common::AcceptResult::Kind::kStop) return;
+    if (accepted.kind == common::AcceptResult::Kind::kRetry) continue;
+    const int fd = accepted.fd;
+    std::string peer_text = std::move(accepted.peer);
     absl::MutexLock lock(&tcp_mu_);
     for (auto it = tcp_connections_.begin(); it != tcp_connections_.end();) {
       if (it->done.load()) {
