@@ -32,29 +32,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-int BoundSocket(int type, int port) {
-  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-int PortOf(int fd) {
-  sockaddr_in addr{};
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  return ntohs(addr.sin_port);
-}
-
 bool ReadFull(int fd, uint8_t* buf, size_t n) {
   size_t got = 0;
   while (got < n) {
@@ -105,19 +82,20 @@ class HostileDns {
 
   absl::Status Start() {
     for (int i = 0; i < 50 && port_ == 0; ++i) {
-      udp_ = BoundSocket(SOCK_DGRAM, 0);
+      udp_ = BindLoopback(SOCK_DGRAM, 0, /*reuse_addr=*/true);
       if (udp_ < 0) continue;
-      tcp_ = BoundSocket(SOCK_STREAM, PortOf(udp_));
+      tcp_ = BindLoopback(SOCK_STREAM, LocalPort(udp_), /*reuse_addr=*/true);
       if (tcp_ < 0) {
         ::close(udp_);
         continue;
       }
-      port_ = PortOf(udp_);
+      port_ = LocalPort(udp_);
     }
     if (port_ == 0 || ::listen(tcp_, 16) != 0) {
       return absl::InternalError("cannot bind the hostile DNS server");
     }
-    spoof_ = BoundSocket(SOCK_DGRAM, 0);  // another port on 127.0.0.1
+    spoof_ = BindLoopback(SOCK_DGRAM, 0,
+                          /*reuse_addr=*/true);  // another port on 127.0.0.1
     if (spoof_ < 0) return absl::InternalError("cannot bind spoof socket");
     thread_ = std::thread([this] { Loop(); });
     return absl::OkStatus();

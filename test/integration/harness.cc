@@ -22,20 +22,11 @@
 namespace testing_harness {
 namespace {
 
+// A port number that was free for `type` a moment ago (0 = any).
 int BindPort(int type, int port) {
-  int fd = ::socket(AF_INET, type, 0);
+  const int fd = BindLoopback(type, port);
   if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int got = ntohs(addr.sin_port);
+  const int got = LocalPort(fd);
   ::close(fd);
   return got;
 }
@@ -104,6 +95,33 @@ absl::StatusOr<HttpReply> HttpRequest(int port, const std::string& method,
 }
 
 }  // namespace
+
+int BindLoopback(int type, int port, bool reuse_addr) {
+  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (reuse_addr) {
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int LocalPort(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof(addr);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return -1;
+  }
+  return ntohs(addr.sin_port);
+}
 
 int FreePort(bool udp_too) {
   for (int i = 0; i < 100; ++i) {

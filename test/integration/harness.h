@@ -20,6 +20,12 @@ namespace testing_harness {
 // `udp_too` also checks the same UDP port is free, for DNS servers.
 int FreePort(bool udp_too = false);
 
+// A socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound to 127.0.0.1:port
+// (0 = any free port), or -1. The caller owns (and closes) it.
+int BindLoopback(int type, int port, bool reuse_addr = false);
+// The local port a socket is bound to, or -1.
+int LocalPort(int fd);
+
 // A fresh temporary directory. It is left in place so that the logs of the
 // processes started in it can be read after a failure.
 std::string TempDir(const std::string& prefix);

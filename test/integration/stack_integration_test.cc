@@ -75,15 +75,9 @@ class StackTest : public ::testing::Test {
 
   static bool FreePortsFrom(int base, int n) {
     for (int p = base; p < base + n; ++p) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<uint16_t>(p));
-      bool ok =
-          ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+      const int fd = BindLoopback(SOCK_STREAM, p);
+      if (fd < 0) return false;
       ::close(fd);
-      if (!ok) return false;
     }
     return true;
   }

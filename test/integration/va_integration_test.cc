@@ -653,14 +653,9 @@ TEST_F(SeedCaseTest, ShortCallerDeadlineIsNeverOutlived) {
 
 TEST(TwoResolversTest, OneDeadResolverNeverFailsAValidation) {
   // A UDP port that swallows queries: bound, never read.
-  const int dead_port = FreePort(/*udp_too=*/true);
-  int dead_fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(dead_port));
-  ASSERT_EQ(::bind(dead_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-            0);
+  const int dead_fd = BindLoopback(SOCK_DGRAM, 0);
+  ASSERT_GE(dead_fd, 0);
+  const int dead_port = LocalPort(dead_fd);
 
   VaStack stack;
   VaStackOptions options;
