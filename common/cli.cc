@@ -52,6 +52,7 @@ NormalizedArgs::NormalizedArgs(int argc, char** argv) {
 void NormalizedArgs::Rebuild() {
   ptrs_.clear();
   for (auto& a : args_) ptrs_.push_back(a.data());
+  ptrs_.push_back(nullptr);  // argv[argc] is null, as in a real argv
 }
 
 std::vector<std::string> NormalizedArgs::ExtractRepeated(
@@ -61,9 +62,11 @@ std::vector<std::string> NormalizedArgs::ExtractRepeated(
   const std::string wanted = Underscored(name);
   std::vector<std::string> values;
   std::vector<std::string> kept;
+  bool positional = false;  // after "--" nothing is a flag
   for (size_t i = 0; i < args_.size(); ++i) {
     const std::string& a = args_[i];
-    if (i > 0 && a.size() > 1 && a[0] == '-') {
+    if (i > 0 && a == "--") positional = true;
+    if (i > 0 && !positional && a.size() > 1 && a[0] == '-') {
       const size_t dashes = a[1] == '-' ? 2 : 1;
       const size_t eq = a.find('=');
       const size_t end = eq == std::string::npos ? a.size() : eq;

@@ -16,12 +16,12 @@ namespace common {
 class NormalizedArgs {
  public:
   NormalizedArgs(int argc, char** argv);
-  int argc() const { return static_cast<int>(ptrs_.size()); }
+  int argc() const { return static_cast<int>(ptrs_.size()) - 1; }
   char** argv() { return ptrs_.data(); }
 
-  // Removes every "--name X" / "--name=X" (dashes or underscores) and
-  // returns the values in order: for flags that may repeat, which absl
-  // flags can't express.
+  // Removes every "--name X" / "--name=X" / "-name X" (dashes or
+  // underscores) before a "--", and returns the values in order: for flags
+  // that may repeat, which absl flags can't express.
   std::vector<std::string> ExtractRepeated(const std::string& name);
 
  private:

@@ -152,44 +152,4 @@ absl::StatusOr<std::vector<RemoteVaConfig>> ParseRemoteVas(
   return remotes;
 }
 
-absl::StatusOr<RemoteVaArgs> ExtractRemoteVaArgs(int argc, char** argv) {
-  RemoteVaArgs out;
-  bool positional = false;
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (i == 0 || positional) {
-      out.rest_.push_back(argv[i]);
-      continue;
-    }
-    if (arg == "--") {
-      positional = true;
-      out.rest_.push_back(argv[i]);
-      continue;
-    }
-    std::string_view name = arg;
-    if (name.substr(0, 2) == "--") {
-      name.remove_prefix(2);
-    } else if (name.substr(0, 1) == "-") {
-      name.remove_prefix(1);
-    } else {
-      out.rest_.push_back(argv[i]);
-      continue;
-    }
-    constexpr std::string_view kName = "remote-va";
-    if (name == kName) {
-      if (i + 1 >= argc || std::string_view(argv[i + 1]).substr(0, 1) == "-") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            Av(kFlag), " needs a value: host:port,PERSPECTIVE,RIR"));
-      }
-      out.values_.emplace_back(argv[++i]);
-    } else if (name.substr(0, kName.size() + 1) == "remote-va=") {
-      out.values_.emplace_back(name.substr(kName.size() + 1));
-    } else {
-      out.rest_.push_back(argv[i]);
-    }
-  }
-  out.rest_.push_back(nullptr);
-  return out;
-}
-
 }  // namespace va

@@ -14,7 +14,8 @@
 //       2026-12-15: raise the value on those dates.
 //
 // absl flags cannot repeat, so --remote-va is taken out of argv by
-// ExtractRemoteVaArgs before absl::ParseCommandLine sees the rest.
+// common::NormalizedArgs::ExtractRepeated before absl::ParseCommandLine sees
+// the rest.
 #ifndef VA_REMOTE_VA_CONFIG_H_
 #define VA_REMOTE_VA_CONFIG_H_
 
@@ -47,26 +48,6 @@ absl::StatusOr<RemoteVaConfig> ParseRemoteVa(std::string_view value);
 // name (replies are matched to the configuration by that name).
 absl::StatusOr<std::vector<RemoteVaConfig>> ParseRemoteVas(
     const std::vector<std::string>& values);
-
-// argv split into the --remote-va values and everything else.
-class RemoteVaArgs {
- public:
-  const std::vector<std::string>& values() const { return values_; }
-  // The remaining arguments, argv[0] first, for absl::ParseCommandLine.
-  int argc() const { return static_cast<int>(rest_.size()) - 1; }
-  char** argv() { return rest_.data(); }
-
- private:
-  friend absl::StatusOr<RemoteVaArgs> ExtractRemoteVaArgs(int argc,
-                                                          char** argv);
-  std::vector<std::string> values_;
-  std::vector<char*> rest_;  // null-terminated like a real argv
-};
-
-// Takes out "--remote-va X" and "--remote-va=X" (also with one dash, as absl
-// accepts). Stops at "--", after which everything is positional. Fails when
-// the flag has no value. The returned argv points into `argv`.
-absl::StatusOr<RemoteVaArgs> ExtractRemoteVaArgs(int argc, char** argv);
 
 }  // namespace va
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cli.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -115,40 +116,28 @@ std::vector<std::string> Strings(int argc, char** argv) {
   return out;
 }
 
+// --remote-va repeats; cmd/va takes it out of argv with the shared
+// common::NormalizedArgs::ExtractRepeated.
 TEST(ExtractRemoteVaArgsTest, TakesEveryFormAndKeepsTheRest) {
   Argv in({"va", "--remote-va", "a:1,east,ARIN", "--port=9090",
            "--remote-va=b:1,west,RIPE", "-remote-va", "c:1,ap,APNIC",
            "-remote-va=d:1,sa,LACNIC", "--remote-vax=1", "positional", "--",
            "--remote-va", "e:1,af,AFRINIC"});
-  absl::StatusOr<RemoteVaArgs> got = ExtractRemoteVaArgs(in.argc(), in.argv());
-  ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_THAT(got->values(), ElementsAre("a:1,east,ARIN", "b:1,west,RIPE",
-                                         "c:1,ap,APNIC", "d:1,sa,LACNIC"));
-  EXPECT_THAT(Strings(got->argc(), got->argv()),
+  common::NormalizedArgs args(in.argc(), in.argv());
+  std::vector<std::string> values = args.ExtractRepeated("remote-va");
+  EXPECT_THAT(values, ElementsAre("a:1,east,ARIN", "b:1,west,RIPE",
+                                  "c:1,ap,APNIC", "d:1,sa,LACNIC"));
+  EXPECT_THAT(Strings(args.argc(), args.argv()),
               ElementsAre("va", "--port=9090", "--remote-vax=1", "positional",
                           "--", "--remote-va", "e:1,af,AFRINIC"));
 }
 
 TEST(ExtractRemoteVaArgsTest, NoFlagsLeavesArgvAlone) {
   Argv in({"va", "--port", "9090"});
-  absl::StatusOr<RemoteVaArgs> got = ExtractRemoteVaArgs(in.argc(), in.argv());
-  ASSERT_TRUE(got.ok());
-  EXPECT_TRUE(got->values().empty());
-  EXPECT_THAT(Strings(got->argc(), got->argv()),
+  common::NormalizedArgs args(in.argc(), in.argv());
+  EXPECT_TRUE(args.ExtractRepeated("remote-va").empty());
+  EXPECT_THAT(Strings(args.argc(), args.argv()),
               ElementsAre("va", "--port", "9090"));
-}
-
-TEST(ExtractRemoteVaArgsTest, AMissingValueIsAnError) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"va", "--remote-va"},
-        std::vector<std::string>{"va", "--remote-va", "--port=1"}}) {
-    Argv in(args);
-    absl::StatusOr<RemoteVaArgs> got =
-        ExtractRemoteVaArgs(in.argc(), in.argv());
-    ASSERT_FALSE(got.ok());
-    EXPECT_THAT(std::string(got.status().message()),
-                HasSubstr("--remote-va needs a value"));
-  }
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ va_unit_test(quorum_test
 va_unit_test(remote_va_config_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/remote_va_config_test.cc
           ${CMAKE_SOURCE_DIR}/va/remote_va_config.cc
-  LIBS absl::statusor absl::strings absl::str_format absl::time)
+  LIBS common absl::statusor absl::strings absl::str_format absl::time)
 if(TARGET va_service)
   va_unit_test(remote_perspectives_test
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/remote_perspectives_test.cc
