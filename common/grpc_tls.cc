@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json_log.h"
+#include "common/tls13_only.h"
 
 namespace common {
 namespace {
@@ -143,6 +144,7 @@ absl::StatusOr<LoadedFiles> Load(const TlsFiles& files) {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files) {
   if (files.plaintext) return grpc::InsecureServerCredentials();
+  if (auto s = RequireTls13Only(); !s.ok()) return s;
   auto loaded = Load(files);
   if (!loaded.ok()) return loaded.status();
   auto provider =
@@ -165,6 +167,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 MakeChannelCredentials(const TlsFiles& files) {
   if (files.plaintext) return grpc::InsecureChannelCredentials();
+  if (auto s = RequireTls13Only(); !s.ok()) return s;
   auto loaded = Load(files);
   if (!loaded.ok()) return loaded.status();
   auto provider =

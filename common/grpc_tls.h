@@ -29,9 +29,8 @@ struct TlsFiles {
   std::string server_name_override;
 };
 
-// Mutual TLS (TLS 1.2 or later, 1.3 when the peer offers it: gRPC 1.51's
-// public API has no minimum-version setting; client certificate required and
-// verified), or
+// Mutual TLS 1.3 only (TLS 1.2 and below refused, for the whole process: see
+// common/tls13_only.h; client certificate required and verified), or
 // insecure credentials when `plaintext` is set. Fails when neither the files
 // nor --plaintext were given.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(

@@ -2,8 +2,10 @@
 // openssl CLI: a CA, a server certificate for 127.0.0.1/localhost, client
 // certificates for ra.example (on --tls-client-names), intruder.example (same
 // CA, not on the list) and ra.example again from a different CA. Only the
-// first may call; the VA keeps serving it after refusing the others. A VA
-// given neither TLS files nor --plaintext must refuse to start.
+// first may call; the VA keeps serving it after refusing the others. Only TLS
+// 1.3 is spoken, by the VA's and the RA's servers and by the project's client
+// credentials (common/tls13_only.h). A VA given neither TLS files nor
+// --plaintext must refuse to start.
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -27,6 +29,7 @@ namespace {
 
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kOpensslConfig[] = R"([req]
 distinguished_name = dn
@@ -52,6 +55,11 @@ basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 subjectAltName = DNS:intruder.example
+[ra_server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:ra.example, DNS:localhost, IP:127.0.0.1
 )";
 
 // A directory of PEM files made with the openssl CLI.
@@ -74,6 +82,10 @@ class TestPki {
     }
     if (auto s = MakeLeaf("intruder", "/CN=intruder.example", "ca",
                           "client_intruder", 12);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = MakeLeaf("ra-server", "/CN=ra.example", "ca", "ra_server", 14);
         !s.ok()) {
       return s;
     }
@@ -358,29 +370,119 @@ Handshake SClient(const std::string& target, const std::string& version_flag,
   return h;
 }
 
-TEST_F(MtlsIntegrationTest, NegotiatedTlsVersionsAndCiphers) {
-  const Handshake any = SClient(Target(), "", *pki_);
-  ASSERT_TRUE(any.ok) << any.output;
-  EXPECT_EQ(any.protocol, "TLSv1.3") << "a client offering 1.3 must get it";
+constexpr char kTls13OnlyLog[] = "TLS 1.3 only: TLS 1.2 and below are refused";
 
-  // Below TLS 1.2 is never accepted.
-  for (const char* old : {"-tls1", "-tls1_1"}) {
-    const Handshake h = SClient(Target(), old, *pki_);
+// Checks a TLS server on `target` speaks TLS 1.3 and nothing older, to the
+// same client with the same certificate: only the offered version differs.
+void ExpectOnlyTls13(const std::string& target, const TestPki& pki) {
+  for (const char* flag : {"", "-tls1_3"}) {
+    const Handshake h = SClient(target, flag, pki);
+    ASSERT_TRUE(h.ok) << "'" << flag << "': " << h.output;
+    EXPECT_EQ(h.protocol, "TLSv1.3") << flag;
+    // TLS 1.3 suites are all AEAD with ephemeral key exchange.
+    EXPECT_TRUE(absl::StartsWith(h.cipher, "TLS_")) << h.cipher;
+  }
+  for (const char* old : {"-tls1_2", "-tls1_1", "-tls1"}) {
+    const Handshake h = SClient(target, old, pki);
     EXPECT_FALSE(h.ok) << old << " was accepted: " << h.output;
+    EXPECT_THAT(h.output, Not(HasSubstr("CONNECTION ESTABLISHED"))) << old;
+    EXPECT_TRUE(h.protocol.empty()) << old << " negotiated " << h.protocol;
   }
+}
 
-  // gRPC 1.51 has no public setter for the minimum TLS version, so a TLS 1.2
-  // client can still connect. When it does, it must get forward secrecy
-  // and an AEAD cipher (gRPC's TLS 1.2 suites are ECDHE with AES-GCM).
-  const Handshake tls12 = SClient(Target(), "-tls1_2", *pki_);
-  RecordProperty("tls12_accepted", tls12.ok ? "yes" : "no");
-  RecordProperty("tls12_cipher", tls12.cipher);
-  if (tls12.ok) {
-    EXPECT_EQ(tls12.protocol, "TLSv1.2");
-    EXPECT_TRUE(absl::StartsWith(tls12.cipher, "ECDHE-")) << tls12.cipher;
-    EXPECT_THAT(tls12.cipher, AnyOf(HasSubstr("GCM"), HasSubstr("CHACHA20")));
+TEST_F(MtlsIntegrationTest, VaSpeaksOnlyTls13) {
+  ExpectOnlyTls13(Target(), *pki_);
+  EXPECT_TRUE(tls_va_->Running()) << tls_va_->Log();
+  // Refused handshakes do not disturb the allowed client.
+  ExpectAllowedClientWorks();
+  // Said once at start-up, so an operator can see it in the log.
+  const std::string log = tls_va_->Log();
+  const size_t first = log.find(kTls13OnlyLog);
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(kTls13OnlyLog, first + 1), std::string::npos) << log;
+}
+
+TEST_F(MtlsIntegrationTest, RaSpeaksOnlyTls13) {
+  // The RA serves with its own certificate (server and client use) and
+  // reaches the TLS VA with it.
+  const int port = FreePort();
+  auto ra = Process::Start(
+      {ProgramPath("ra"), absl::StrCat("--listen=127.0.0.1:", port),
+       absl::StrCat("--va=", Target()),
+       absl::StrCat("--db=", stack_->dir(), "/ra-tls13-", port, ".sqlite"),
+       absl::StrCat("--tls-cert=", pki_->Path("ra-server.pem")),
+       absl::StrCat("--tls-key=", pki_->Path("ra-server.key")),
+       absl::StrCat("--tls-ca=", pki_->Path("ca.pem"))},
+      absl::StrCat(stack_->dir(), "/ra-tls13-", port, ".log"));
+  ASSERT_TRUE(ra.ok()) << ra.status();
+  ASSERT_TRUE(WaitForTcpPort(port, absl::Seconds(10)).ok()) << ra->Log();
+  ExpectOnlyTls13(absl::StrCat("127.0.0.1:", port), *pki_);
+  EXPECT_TRUE(ra->Running()) << ra->Log();
+  // Server and client credentials both asked; logged once all the same.
+  const std::string log = ra->Log();
+  const size_t first = log.find(kTls13OnlyLog);
+  EXPECT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(kTls13OnlyLog, first + 1), std::string::npos) << log;
+}
+
+// What an `openssl s_server` limited to `version_flag` (with the VA's
+// certificate, requiring a client certificate) saw of one connection from
+// the project's own client credentials, as the RA and the primary VA use
+// them towards VAs.
+std::string SServerSawProjectClient(const std::string& version_flag,
+                                    const TestPki& pki,
+                                    const std::string& log_dir) {
+  const int port = FreePort();
+  auto server = Process::Start(
+      {"/bin/sh", "-c",
+       absl::StrCat("exec openssl s_server -accept 127.0.0.1:", port, " -www ",
+                    version_flag, " -alpn h2 -cert ", pki.Path("server.pem"),
+                    " -key ", pki.Path("server.key"), " -CAfile ",
+                    pki.Path("ca.pem"), " -Verify 1 -verify_return_error")},
+      absl::StrCat(log_dir, "/s_server", version_flag, "-", port, ".log"));
+  if (!server.ok()) return server.status().ToString();
+  // Not WaitForTcpPort: its probe would be one more handshake to read.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!absl::StrContains(server->Log(), "ACCEPT")) {
+    if (absl::Now() > deadline) return "s_server never listened";
+    absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_TRUE(tls_va_->Running());
+  common::TlsFiles files;
+  files.cert = pki.Path("ra.pem");
+  files.key = pki.Path("ra.key");
+  files.ca = pki.Path("ca.pem");
+  auto creds = common::MakeChannelCredentials(files);
+  if (!creds.ok()) return creds.status().ToString();
+  {
+    // s_server is no gRPC server: the call fails either way; what matters is
+    // whether the TLS handshake under it completed.
+    auto stub = ::va::VA::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), *creds));
+    ::va::PerformValidationRequest req;
+    ::va::ValidationResult resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+    stub->DoDCV(&ctx, req, &resp);
+  }
+  // What matters went to its unbuffered stderr; stdout may be lost here.
+  server->Stop();
+  return server->Log();
+}
+
+TEST_F(MtlsIntegrationTest, ProjectClientSpeaksOnlyTls13) {
+  // Control: a TLS 1.3 server gets as far as verifying the client's
+  // certificate, which a TLS 1.3 client sends only after accepting the
+  // server's half of the handshake.
+  const std::string tls13 =
+      SServerSawProjectClient("-tls1_3", *pki_, stack_->dir());
+  EXPECT_THAT(tls13, HasSubstr("depth=0 CN = ra.example")) << tls13;
+  EXPECT_THAT(tls13, Not(HasSubstr("unsupported protocol"))) << tls13;
+  // The same server limited to TLS 1.2: the client offers nothing it takes,
+  // so the handshake ends at the ClientHello.
+  const std::string tls12 =
+      SServerSawProjectClient("-tls1_2", *pki_, stack_->dir());
+  EXPECT_THAT(tls12, HasSubstr("unsupported protocol")) << tls12;
+  EXPECT_THAT(tls12, Not(HasSubstr("CN = ra.example"))) << tls12;
 }
 
 // ---- start-up refusals ----
