@@ -1,6 +1,7 @@
 #include "va/service.h"
 
 #include <chrono>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -71,16 +72,15 @@ class ValidationMetrics {
 
 namespace {
 
-// The caller's deadline less the return overhead; a default when none.
+// The caller's deadline less what answering needs (va/deadline.h).
 absl::Time EffectiveDeadline(const grpc::CallbackServerContext& ctx,
                              const ServiceConfig& config) {
-  const absl::Time now = absl::Now();
   const auto raw = ctx.deadline();
-  if (raw == std::chrono::system_clock::time_point::max()) {
-    return now + config.default_timeout;
+  std::optional<absl::Time> caller;
+  if (raw != std::chrono::system_clock::time_point::max()) {
+    caller = absl::FromChrono(raw);
   }
-  absl::Time deadline = absl::FromChrono(raw) - config.return_overhead;
-  return std::min(deadline, now + config.default_timeout);
+  return ValidationDeadline(absl::Now(), caller, config.deadline);
 }
 
 grpc::Status ToGrpc(const absl::Status& s) {

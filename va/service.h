@@ -12,6 +12,7 @@
 #include "proto/va.grpc.pb.h"
 #include "va/caa.h"
 #include "va/corroborator.h"
+#include "va/deadline.h"
 #include "va/dns/resolver.h"
 
 namespace va {
@@ -20,10 +21,7 @@ struct ServiceConfig {
   std::string perspective = "Primary";
   std::string rir;
   CaaConfig caa;
-  // Used when the caller sets no deadline: a validation never runs unbounded.
-  absl::Duration default_timeout = absl::Seconds(30);
-  // Kept back from the caller's deadline so the answer can travel back in time.
-  absl::Duration return_overhead = absl::Milliseconds(20);
+  DeadlineConfig deadline;
   // Below this much time left nothing useful can be done: DEADLINE_EXCEEDED.
   absl::Duration min_work_time = absl::Milliseconds(50);
 };

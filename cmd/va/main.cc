@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
   config.rir = absl::GetFlag(FLAGS_rir);
   config.caa.issuer_domain = absl::GetFlag(FLAGS_issuer_domain);
   config.caa.account_uri_prefixes = absl::GetFlag(FLAGS_account_uri_prefixes);
-  config.default_timeout = absl::GetFlag(FLAGS_default_timeout);
+  config.deadline.default_timeout = absl::GetFlag(FLAGS_default_timeout);
   if (config.caa.issuer_domain.empty()) {
     return Fail("--issuer-domain is required (this CA's CAA identity)");
   }

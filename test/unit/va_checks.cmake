@@ -5,3 +5,4 @@ va_unit_test(identifier_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/identifier_test.c
 va_unit_test(dns01_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/dns01_test.cc LIBS va_checks)
 va_unit_test(caa_params_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/caa_params_test.cc LIBS va_checks)
 va_unit_test(caa_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/caa_test.cc LIBS va_checks Threads::Threads)
+va_unit_test(deadline_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/deadline_test.cc LIBS va_checks)
