@@ -1,7 +1,9 @@
 #include "ra/va_client.h"
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -14,6 +16,18 @@
 
 namespace ra {
 namespace {
+
+// A patient try can fail at once with UNAVAILABLE ("Broken pipe",
+// "Connection reset"): right after a VA dies, its channel may still hand
+// the call to the dead connection, and wait_for_ready only covers calls
+// that start while the channel is connecting or failing, not a call
+// written onto a connection that then breaks. The channel knows better
+// after that failure, so the patient try is repeated on the same VA after a
+// short sleep, inside the same reconnect window. Bounded per call phase.
+constexpr int kMaxPatientRepeats = 3;
+constexpr absl::Duration kPatientRepeatBackoff = absl::Milliseconds(100);
+// Not worth starting a repeat with less of the window left than this.
+constexpr absl::Duration kMinPatientRepeatTime = absl::Milliseconds(50);
 
 // Codes after which another VA (or the same one, reconnected) may succeed.
 // Anything else (INVALID_ARGUMENT, PERMISSION_DENIED, ...) is an answer
@@ -112,6 +126,12 @@ class GrpcVaClient : public VaClient {
     bool caa_phase = false;
     uint64_t start = 0;  // rotation offset of the current phase
     int tries = 0;       // tries made in the current phase
+    // The backend and end of the reconnect window of the last patient try,
+    // and how often it was repeated (see kMaxPatientRepeats).
+    int patient_backend = -1;
+    absl::Time patient_until;
+    int patient_repeats = 0;
+    std::unique_ptr<grpc::Alarm> alarm;  // the sleep before a repeat
     std::vector<core::ValidationRecord> records;
     va::PerformValidationRequest dcv_request;
     va::ValidationResult dcv_response;
@@ -139,17 +159,30 @@ class GrpcVaClient : public VaClient {
     Finish(op, std::move(outcome));
   }
 
-  void StartTry(std::shared_ptr<Operation> op) {
+  // Starts the next try of the current phase, or (`repeat`) the last
+  // patient try again on the same VA inside its reconnect window.
+  void StartTry(std::shared_ptr<Operation> op, bool repeat = false) {
     const absl::Time now = absl::Now();
     const int n = static_cast<int>(backends_.size());
-    const int k = op->tries++;
-    Backend& backend = backends_[(op->start + k) % n];
-    // After one fail-fast round, give a reconnecting VA a short moment.
-    const bool patient = k >= n;
+    int index;
+    bool patient;
     absl::Time try_deadline = op->request.deadline;
-    if (patient) {
-      try_deadline = std::min(try_deadline, now + options_.reconnect_wait);
+    if (repeat) {
+      index = op->patient_backend;
+      patient = true;
+      try_deadline = op->patient_until;
+    } else {
+      const int k = op->tries++;
+      index = static_cast<int>((op->start + k) % n);
+      // After one fail-fast round, give a reconnecting VA a short moment.
+      patient = k >= n;
+      if (patient) {
+        try_deadline = std::min(try_deadline, now + options_.reconnect_wait);
+        op->patient_backend = index;
+        op->patient_until = try_deadline;
+      }
     }
+    Backend& backend = backends_[index];
     op->context = std::make_unique<grpc::ClientContext>();
     op->context->set_deadline(absl::ToChronoTime(try_deadline));
     op->context->set_wait_for_ready(patient);
@@ -170,14 +203,15 @@ class GrpcVaClient : public VaClient {
       Finish(op, std::move(outcome));
       return;
     }
-    auto callback = [this, op, ctx, try_deadline](grpc::Status status) {
+    auto callback = [this, op, ctx, try_deadline,
+                     patient](grpc::Status status) {
       bool cancelled_by_us;
       {
         absl::MutexLock lock(&mu_);
         live_.erase(ctx);
         cancelled_by_us = shutting_down_;
       }
-      OnTryDone(op, status, try_deadline, cancelled_by_us);
+      OnTryDone(op, status, try_deadline, patient, cancelled_by_us);
       absl::MutexLock lock(&mu_);
       --outstanding_;
     };
@@ -217,7 +251,7 @@ class GrpcVaClient : public VaClient {
 
   void OnTryDone(const std::shared_ptr<Operation>& op,
                  const grpc::Status& status, absl::Time try_deadline,
-                 bool cancelled_by_us) {
+                 bool patient, bool cancelled_by_us) {
     if (status.ok()) {
       if (!op->caa_phase) {
         op->records.assign(op->dcv_response.records().begin(),
@@ -232,6 +266,8 @@ class GrpcVaClient : public VaClient {
         // DCV passed: CAA next, on a freshly rotated VA.
         op->caa_phase = true;
         op->tries = 0;
+        op->patient_backend = -1;
+        op->patient_repeats = 0;
         op->start = next_backend_.fetch_add(1);
         StartTry(op);
         return;
@@ -246,6 +282,10 @@ class GrpcVaClient : public VaClient {
       VaOutcome outcome;
       outcome.cancelled = true;
       Finish(op, std::move(outcome));
+      return;
+    }
+    if (patient && status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+        MaybeRepeatPatientTry(op, status)) {
       return;
     }
     const bool overall_deadline_passed = absl::Now() >= op->request.deadline;
@@ -273,6 +313,45 @@ class GrpcVaClient : public VaClient {
                     .Int("grpcCode", status.error_code())
                     .Str("grpcMessage", status.error_message()));
     StartTry(op);
+  }
+
+  // See kMaxPatientRepeats. False when the window or the repeats are used
+  // up; the caller then goes on as for any failed try.
+  bool MaybeRepeatPatientTry(const std::shared_ptr<Operation>& op,
+                             const grpc::Status& status) {
+    if (op->patient_repeats >= kMaxPatientRepeats) return false;
+    const absl::Time now = absl::Now();
+    const absl::Time wake =
+        now + kPatientRepeatBackoff * (1 << op->patient_repeats);
+    // patient_until is never past the request's deadline.
+    if (wake + kMinPatientRepeatTime > op->patient_until) return false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (shutting_down_) return false;
+      ++outstanding_;
+    }
+    ++op->patient_repeats;
+    common::Log("info", "Patient VA call failed at once; trying that VA again",
+                common::JsonFields()
+                    .Int("authzID", op->request.authz_id)
+                    .Str("rpc", op->caa_phase ? "DoCAA" : "DoDCV")
+                    .Str("va", backends_[op->patient_backend].address)
+                    .Int("repeat", op->patient_repeats)
+                    .Int("grpcCode", status.error_code())
+                    .Str("grpcMessage", status.error_message()));
+    // The alarm is not cancelled by CancelAll (that would race with its
+    // own destruction here); a sleep is at most a few hundred ms, and
+    // StartTry refuses to start a call once we are shutting down.
+    op->alarm = std::make_unique<grpc::Alarm>();
+    op->alarm->Set(absl::ToChronoTime(wake), [this, op](bool) {
+      // Freed here, not by the operation: its callback holds the operation
+      // (gRPC frees the callback only after it returns).
+      std::unique_ptr<grpc::Alarm> self = std::move(op->alarm);
+      StartTry(op, /*repeat=*/true);
+      absl::MutexLock lock(&mu_);
+      --outstanding_;
+    });
+    return true;
   }
 
   GrpcVaClientOptions options_;

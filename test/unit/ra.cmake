@@ -8,3 +8,6 @@ va_unit_test(ra_acme_json_test SOURCES ra_acme_json_test.cc LIBS ra_lib)
 va_unit_test(ra_sqlite_store_test SOURCES ra_sqlite_store_test.cc LIBS ra_lib)
 va_unit_test(ra_service_test SOURCES ra_service_test.cc LIBS ra_testing)
 va_unit_test(ra_restart_test SOURCES ra_restart_test.cc LIBS ra_testing)
+# GrpcVaClient failover when a VA dies mid-run (loopback proxy that resets).
+va_unit_test(va_client_failover_test SOURCES va_client_failover_test.cc
+  LIBS ra_testing)
