@@ -22,6 +22,7 @@ TEST(RetryPolicyTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(o.backoff_base, Milliseconds(50));
   EXPECT_EQ(o.backoff_cap, Seconds(1));
   EXPECT_FALSE(o.retry_servfail);
+  EXPECT_EQ(o.max_malformed_tries, 3);
 }
 
 struct RetryableCase {
@@ -30,6 +31,7 @@ struct RetryableCase {
   bool retryable_with_servfail;
 };
 
+// Transport failures and replies that are not answers (malformed).
 TEST(RetryPolicyTest, OnlyTransportFailuresAreRetried) {
   const RetryableCase cases[] = {
       {Outcome::kNoError, false, false},    {Outcome::kNxDomain, false, false},
@@ -37,7 +39,7 @@ TEST(RetryPolicyTest, OnlyTransportFailuresAreRetried) {
       {Outcome::kFormErr, false, false},    {Outcome::kNotImp, false, false},
       {Outcome::kOtherRcode, false, false}, {Outcome::kTimeout, true, true},
       {Outcome::kNetwork, true, true},      {Outcome::kTruncated, false, false},
-      {Outcome::kMalformed, false, false},  {Outcome::kDeadline, false, false},
+      {Outcome::kMalformed, true, true},    {Outcome::kDeadline, false, false},
       {Outcome::kBudget, false, false},     {Outcome::kCanceled, false, false},
   };
   RetryPolicyOptions servfail = Defaults();
@@ -89,8 +91,19 @@ TEST(RetryPolicyTest, AfterTry) {
        Outcome::kFormErr, absl::ZeroDuration()},
       {"truncated final", Outcome::kTruncated, 1, Seconds(10), 0.5, true, false,
        Outcome::kTruncated, absl::ZeroDuration()},
-      {"malformed final", Outcome::kMalformed, 1, Seconds(10), 0.5, true, false,
-       Outcome::kMalformed, absl::ZeroDuration()},
+      {"malformed retried like a timeout", Outcome::kMalformed, 1, Seconds(10),
+       0.5, false, true, Outcome::kMalformed, Milliseconds(25)},
+      {"malformed stops at max_malformed_tries (3)", Outcome::kMalformed, 3,
+       Seconds(10), 0.5, false, false, Outcome::kMalformed,
+       absl::ZeroDuration()},
+      {"malformed after other failures counts them", Outcome::kMalformed, 4,
+       Seconds(10), 0.5, false, false, Outcome::kMalformed,
+       absl::ZeroDuration()},
+      {"timeout after malformed tries is not capped", Outcome::kTimeout, 3,
+       Seconds(10), 0.5, false, true, Outcome::kTimeout, Milliseconds(100)},
+      {"malformed with no room for a try", Outcome::kMalformed, 1,
+       Milliseconds(99), 0.0, false, false, Outcome::kMalformed,
+       absl::ZeroDuration()},
       {"no room for a minimal try", Outcome::kTimeout, 1, Milliseconds(99), 0.0,
        false, false, Outcome::kTimeout, absl::ZeroDuration()},
       {"deadline already passed", Outcome::kNetwork, 1, Milliseconds(-5), 0.0,
@@ -258,6 +271,38 @@ TEST(RetryPolicyTest, ValidateRejectsNonsense) {
   o = Defaults();
   o.backoff_base = Milliseconds(-1);
   EXPECT_FALSE(ValidateRetryPolicyOptions(o).ok());
+  o = Defaults();
+  o.max_malformed_tries = 0;
+  EXPECT_FALSE(ValidateRetryPolicyOptions(o).ok());
+}
+
+// A malformed reply spends the retry budget like any other retry.
+TEST(RetryPolicyTest, MalformedRetrySpendsTheBudget) {
+  RetryBudgetOptions budget_options;
+  budget_options.floor_per_second = 0.1;  // one retry per 10 s window
+  budget_options.ratio = 0;
+  RetryBudget budget(budget_options);
+  RetryPolicy policy(Defaults());
+  RetryPolicy::Decision first =
+      policy.AfterTry(Outcome::kMalformed, 1, Seconds(10), 0.5, &budget);
+  EXPECT_TRUE(first.retry);
+  EXPECT_TRUE(first.budget_asked);
+  RetryPolicy::Decision second =
+      policy.AfterTry(Outcome::kMalformed, 1, Seconds(10), 0.5, &budget);
+  EXPECT_FALSE(second.retry);
+  EXPECT_EQ(second.outcome, Outcome::kBudget);
+}
+
+// max_malformed_tries never lets a lookup go past max_tries.
+TEST(RetryPolicyTest, MalformedCapNeverExceedsMaxTries) {
+  RetryPolicyOptions options = Defaults();
+  options.max_tries = 2;
+  options.max_malformed_tries = 5;
+  RetryPolicy policy(options);
+  EXPECT_TRUE(
+      policy.AfterTry(Outcome::kMalformed, 1, Seconds(10), 0.5, nullptr).retry);
+  EXPECT_FALSE(
+      policy.AfterTry(Outcome::kMalformed, 2, Seconds(10), 0.5, nullptr).retry);
 }
 
 }  // namespace

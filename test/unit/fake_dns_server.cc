@@ -333,6 +333,9 @@ std::vector<uint8_t> FakeDnsServer::Handle(const uint8_t* data, size_t len,
     script = it != scripts_.end() ? it->second : default_script_;
     int seen = ++seen_[key];
     if (seen <= script.drop_first) return {};
+    if (seen <= script.drop_first + script.malformed_first) {
+      script.action = FakeDnsScript::Action::kMalformed;
+    }
   }
   if (script.action == FakeDnsScript::Action::kDrop) return {};
   *delay = script.delay;

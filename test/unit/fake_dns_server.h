@@ -29,6 +29,8 @@ struct FakeDnsScript {
   Action action = Action::kAnswer;
   // Drop this many queries first, then act (counted per name and type).
   int drop_first = 0;
+  // Then answer this many queries malformed (as kMalformed), then act.
+  int malformed_first = 0;
   int rcode = 0;
   bool ad = false;
   // Answer records; each TXT RR is a list of character-strings.

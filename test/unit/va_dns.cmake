@@ -18,3 +18,7 @@ va_unit_test(dns_cares_resolver_test SOURCES ${_dns}/dns_cares_resolver_test.cc
 va_unit_test(dns_cares_channel_test SOURCES ${_dns}/dns_cares_channel_test.cc
   LIBS va_dns fake_dns_server)
 unset(_dns)
+# A malformed reply retried on the next resolver (real UDP on loopback).
+va_unit_test(dns_malformed_retry_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/dns_malformed_retry_test.cc
+  LIBS va_dns fake_dns_server)

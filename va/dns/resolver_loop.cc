@@ -371,6 +371,8 @@ void ResolverLoop::ProcessCompletions() {
         case ARES_SUCCESS:
           rtt_[record.resolver].OnAnswer(rtt);
           if (!done.parsed_ok) {
+            // Not an answer: retried on the next resolver (see
+            // RetryPolicyOptions::max_malformed_tries).
             outcome = Outcome::kMalformed;
           } else {
             parsed = &done.parsed;

@@ -14,6 +14,10 @@ absl::Status ValidateRetryPolicyOptions(const RetryPolicyOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_tries must be >= 1, got ", options.max_tries));
   }
+  if (options.max_malformed_tries < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_malformed_tries must be >= 1, got ", options.max_malformed_tries));
+  }
   if (options.min_try_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("min_try_timeout must be positive");
   }
@@ -41,6 +45,7 @@ bool RetryPolicy::IsRetryable(Outcome outcome) const {
   switch (outcome) {
     case Outcome::kTimeout:
     case Outcome::kNetwork:
+    case Outcome::kMalformed:  // why: see RetryPolicyOptions
       return true;
     case Outcome::kServFail:
       return options_.retry_servfail;
@@ -93,6 +98,10 @@ RetryPolicy::Decision RetryPolicy::AfterTry(Outcome outcome, int tries_made,
   Decision stop;
   stop.outcome = outcome;
   if (!IsRetryable(outcome) || tries_made >= options_.max_tries) return stop;
+  if (outcome == Outcome::kMalformed &&
+      tries_made >= options_.max_malformed_tries) {
+    return stop;
+  }
   // The deadline: there must be room for a whole minimal try after the
   // sleep; the sleep is shortened to make room rather than skipping a retry
   // that fits.

@@ -47,6 +47,19 @@ struct RetryPolicyOptions {
   // change, and retrying it multiplies the load on a zone that is already
   // failing. So it is final unless this is set.
   bool retry_servfail = false;
+  // A reply we could not parse (kMalformed) is not an answer: nothing about
+  // the name was learned, and RFC 1034 §5.3.3 (step 4d) says to drop a
+  // server whose response has "bizarre contents" and ask the next one. It
+  // is most often the resolver or the path (a UDP reply garbled or cut
+  // short, a middlebox rewriting DNS), which the next resolver in the order
+  // does not share, so it is retried like a timeout, under the same backoff
+  // and retry budget. Boulder does not retry it (only timeouts), but with
+  // several resolvers one broken one should not fail a validation. Unlike a
+  // timeout it can also be deterministic (a zone serving broken RDATA that
+  // every recursor relays), so a lookup whose last try was malformed stops
+  // after this many tries: a broken zone costs 3 fast queries, not
+  // max_tries. Still transient (IsTransient): the RA re-validates later.
+  int max_malformed_tries = 3;
 };
 
 absl::Status ValidateRetryPolicyOptions(const RetryPolicyOptions& options);
@@ -57,10 +70,11 @@ class RetryPolicy {
 
   const RetryPolicyOptions& options() const { return options_; }
 
-  // True only for transport failures a later try may fix: kTimeout and
-  // kNetwork, plus kServFail when retry_servfail is set. A received answer
-  // (NOERROR, NODATA, NXDOMAIN, REFUSED, FORMERR, ...) is never retried;
-  // neither is kTruncated (c-ares already fell back to TCP) nor kMalformed.
+  // True only for failures a later try may fix: kTimeout, kNetwork and
+  // kMalformed (a reply that is not an answer; see max_malformed_tries),
+  // plus kServFail when retry_servfail is set. A received answer (NOERROR,
+  // NODATA, NXDOMAIN, REFUSED, FORMERR, ...) is never retried; neither is
+  // kTruncated (c-ares already fell back to TCP).
   bool IsRetryable(Outcome outcome) const;
 
   // Whether a try may start with `time_left` before the deadline.
