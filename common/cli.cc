@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/flags/reflection.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace common {
 namespace {
@@ -57,6 +59,22 @@ void NormalizedArgs::Rebuild() {
 
 std::vector<std::string> NormalizedArgs::ExtractRepeated(
     const std::string& name) {
+  return Extract(name, nullptr);
+}
+
+absl::StatusOr<std::vector<std::string>> NormalizedArgs::ExtractRepeatedOrError(
+    const std::string& name, const std::string& value_syntax) {
+  bool missing_value = false;
+  std::vector<std::string> values = Extract(name, &missing_value);
+  if (missing_value) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " needs a value (", value_syntax, ")"));
+  }
+  return values;
+}
+
+std::vector<std::string> NormalizedArgs::Extract(const std::string& name,
+                                                 bool* missing_value) {
   // Compared on the underscored name: the constructor leaves names that are
   // not registered flags (like these repeated ones) as they were written.
   const std::string wanted = Underscored(name);
@@ -75,9 +93,15 @@ std::vector<std::string> NormalizedArgs::ExtractRepeated(
           values.push_back(a.substr(eq + 1));
           continue;
         }
-        if (i + 1 < args_.size()) {
+        // "--name --" would otherwise take the separator as its value.
+        const bool has_value = i + 1 < args_.size() && args_[i + 1] != "--";
+        if (has_value) {
           values.push_back(args_[++i]);
           continue;
+        }
+        if (missing_value != nullptr) {
+          *missing_value = true;
+          return {};
         }
       }
     }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+
 namespace common {
 
 // argv with "--dns-resolvers=x" rewritten to "--dns_resolvers=x" (the flag
@@ -24,8 +26,19 @@ class NormalizedArgs {
   // that may repeat, which absl flags can't express.
   std::vector<std::string> ExtractRepeated(const std::string& name);
 
+  // As ExtractRepeated, but a "--name" with no value after it (the last
+  // argument, or followed by "--") is an InvalidArgument error naming the
+  // flag, "--name needs a value (<value_syntax>)", instead of being left for
+  // absl to call an unknown flag. Nothing is removed on error.
+  absl::StatusOr<std::vector<std::string>> ExtractRepeatedOrError(
+      const std::string& name, const std::string& value_syntax);
+
  private:
   void Rebuild();
+  // Shared by both Extract* methods. Sets `*missing_value` (when non-null)
+  // and removes nothing if a flag has no value.
+  std::vector<std::string> Extract(const std::string& name,
+                                   bool* missing_value);
   std::vector<std::string> args_;
   std::vector<char*> ptrs_;
 };

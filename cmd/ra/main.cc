@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/cli.h"
 #include "common/grpc_tls.h"
@@ -88,8 +88,11 @@ int main(int argc, char** argv) {
       "(--tls-cert F --tls-key F --tls-ca F | --plaintext)");
   // --dashed-names as documented; --va may also be repeated.
   common::NormalizedArgs args(argc, argv);
+  absl::StatusOr<std::vector<std::string>> extracted =
+      args.ExtractRepeatedOrError("va", "host:port[,host:port...]");
+  if (!extracted.ok()) return Fail(std::string(extracted.status().message()));
   std::vector<std::string> repeated_vas;
-  for (const std::string& value : args.ExtractRepeated("va")) {
+  for (const std::string& value : *extracted) {
     for (absl::string_view va : absl::StrSplit(value, ',', absl::SkipEmpty())) {
       repeated_vas.emplace_back(va);
     }

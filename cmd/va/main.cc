@@ -119,7 +119,10 @@ int main(int argc, char** argv) {
       "ACME validation authority: dns-01 and CAA over gRPC");
   // --remote-va repeats, which absl flags can't express: take those first.
   common::NormalizedArgs args(argc, argv);
-  std::vector<std::string> remote_va_args = args.ExtractRepeated("remote-va");
+  absl::StatusOr<std::vector<std::string>> extracted =
+      args.ExtractRepeatedOrError("remote-va", "host:port,PERSPECTIVE,RIR");
+  if (!extracted.ok()) return Fail(std::string(extracted.status().message()));
+  std::vector<std::string> remote_va_args = *std::move(extracted);
   absl::ParseCommandLine(args.argc(), args.argv());
 
   common::MetricsRegistry metrics;

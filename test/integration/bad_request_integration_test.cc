@@ -391,5 +391,30 @@ TEST_F(BadRequestIntegrationTest, GoodRequestsStillValidateAfterwards) {
   EXPECT_TRUE(stack_->va().Running());
 }
 
+// A repeatable --remote-va with no value after it (the last argument) is a
+// start-up error that names the flag, exit code 2, before anything starts;
+// not absl's "unknown command line flag 'remote-va'".
+TEST(VaStartupFlagsTest, TrailingRemoteVaWithoutValueRefusesToStart) {
+  const CommandResult r = RunCommand(
+      {ProgramPath("va"), "--listen=127.0.0.1:0",
+       "--dns-resolvers=127.0.0.1:53", "--issuer-domain=letsencrypt.org",
+       "--plaintext", "--remote-va"},
+      absl::Seconds(10));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--remote-va needs a value")) << r.err;
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("unknown"))) << r.err;
+}
+
+// The RA's repeatable --va: the same rule.
+TEST(VaStartupFlagsTest, RaTrailingVaWithoutValueRefusesToStart) {
+  const CommandResult r =
+      RunCommand({ProgramPath("ra"), "--listen=127.0.0.1:0", "--plaintext",
+                  "--db=/nonexistent/never-created.db", "--va"},
+                 absl::Seconds(10));
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--va needs a value")) << r.err;
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("unknown"))) << r.err;
+}
+
 }  // namespace
 }  // namespace testing_harness

@@ -16,3 +16,6 @@ if(TARGET va_service)
       MAKE_CERTS_SCRIPT="${CMAKE_SOURCE_DIR}/scripts/make-certs.sh")
   endif()
 endif()
+# The repeatable-flag extractor's error for a flag given without a value.
+va_unit_test(cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cc
+  LIBS common absl::statusor)
