@@ -2,55 +2,100 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace common {
+namespace {
 
-std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        // Control bytes and non-ASCII are escaped so a line is always valid
-        // JSON, whatever a DNS answer contained.
-        if (c < 0x20 || c >= 0x7f) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
+// True for the bytes a JSON string cannot hold as they are. Control bytes
+// and non-ASCII are escaped too, so a line is always valid JSON (and plain
+// ASCII) whatever a DNS answer contained.
+bool NeedsEscape(unsigned char c) {
+  return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+void AppendEscaped(std::string* out, unsigned char c) {
+  switch (c) {
+    case '"':
+      *out += "\\\"";
+      return;
+    case '\\':
+      *out += "\\\\";
+      return;
+    case '\n':
+      *out += "\\n";
+      return;
+    case '\r':
+      *out += "\\r";
+      return;
+    case '\t':
+      *out += "\\t";
+      return;
+    default: {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      *out += buf;
     }
   }
-  out += "\"";
+}
+
+// "2026-11-29T12:00:00.123Z". The part up to the seconds is formatted once
+// per second per thread: absl::FormatTime was ~2% of the VA's CPU under load
+// (one audit line per validation).
+void AppendTimestamp(std::string* out, absl::Time now) {
+  thread_local int64_t cached_second = -1;
+  thread_local char cached_prefix[32];
+  const int64_t ms = absl::ToUnixMillis(now);
+  const int64_t second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  if (second != cached_second) {
+    const std::string s =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                         absl::UTCTimeZone());
+    std::snprintf(cached_prefix, sizeof(cached_prefix), "%s", s.c_str());
+    cached_second = second;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "\"%s.%03dZ\"", cached_prefix,
+                static_cast<int>(ms - second * 1000));
+  *out += buf;
+}
+
+}  // namespace
+
+void AppendJsonQuoted(std::string* out, std::string_view s) {
+  out->push_back('"');
+  size_t plain = 0;  // start of the run of bytes copied as they are
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (!NeedsEscape(c)) continue;
+    out->append(s.data() + plain, i - plain);
+    AppendEscaped(out, c);
+    plain = i + 1;
+  }
+  out->append(s.data() + plain, s.size() - plain);
+  out->push_back('"');
+}
+
+std::string JsonQuote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendJsonQuoted(&out, s);
   return out;
 }
 
 void JsonFields::Key(std::string_view key) {
-  if (!body_.empty()) body_ += ",";
-  body_ += JsonQuote(key);
-  body_ += ":";
+  if (!body_.empty()) body_ += ',';
+  AppendJsonQuoted(&body_, key);
+  body_ += ':';
 }
 
 JsonFields& JsonFields::Str(std::string_view key, std::string_view value) {
   Key(key);
-  body_ += JsonQuote(value);
+  AppendJsonQuoted(&body_, value);
   return *this;
 }
 
@@ -62,7 +107,9 @@ JsonFields& JsonFields::Int(std::string_view key, int64_t value) {
 
 JsonFields& JsonFields::Num(std::string_view key, double value) {
   Key(key);
-  absl::StrAppend(&body_, absl::StrFormat("%.6g", value));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.6g", value);
+  body_ += buf;
   return *this;
 }
 
@@ -75,12 +122,12 @@ JsonFields& JsonFields::Bool(std::string_view key, bool value) {
 JsonFields& JsonFields::Strs(std::string_view key,
                              const std::vector<std::string>& values) {
   Key(key);
-  body_ += "[";
+  body_ += '[';
   for (size_t i = 0; i < values.size(); ++i) {
-    if (i) body_ += ",";
-    body_ += JsonQuote(values[i]);
+    if (i) body_ += ',';
+    AppendJsonQuoted(&body_, values[i]);
   }
-  body_ += "]";
+  body_ += ']';
   return *this;
 }
 
@@ -92,12 +139,18 @@ JsonFields& JsonFields::Raw(std::string_view key, std::string_view json) {
 
 void Log(std::string_view level, std::string_view msg,
          const JsonFields& fields) {
-  std::string line = absl::StrCat(
-      "{\"ts\":",
-      JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                 absl::UTCTimeZone())),
-      ",\"level\":", JsonQuote(level), ",\"msg\":", JsonQuote(msg));
-  if (!fields.body().empty()) absl::StrAppend(&line, ",", fields.body());
+  std::string line;
+  line.reserve(64 + level.size() + msg.size() + fields.body().size());
+  line += "{\"ts\":";
+  AppendTimestamp(&line, absl::Now());
+  line += ",\"level\":";
+  AppendJsonQuoted(&line, level);
+  line += ",\"msg\":";
+  AppendJsonQuoted(&line, msg);
+  if (!fields.body().empty()) {
+    line += ',';
+    line += fields.body();
+  }
   line += "}\n";
   // One write: atomic for pipes up to PIPE_BUF, and in practice for files.
   ssize_t unused = ::write(STDERR_FILENO, line.data(), line.size());

@@ -31,6 +31,8 @@ class JsonFields {
 
 // JSON string literal with escapes (quotes included).
 std::string JsonQuote(std::string_view s);
+// The same, appended to *out (no temporary string).
+void AppendJsonQuoted(std::string* out, std::string_view s);
 
 // {"ts":"...","level":"info","msg":"...",<fields>}
 void Log(std::string_view level, std::string_view msg,

@@ -1,5 +1,6 @@
 #include "common/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -57,34 +58,47 @@ MetricFamily::MetricFamily(std::string name, std::string help, Kind kind,
       label_names_(std::move(label_names)),
       bounds_(std::move(buckets)) {}
 
-std::string MetricFamily::Key(
-    const std::vector<std::string>& label_values) const {
-  // \x1f cannot appear in sane label values; it only separates them here.
-  return absl::StrJoin(label_values, "\x1f");
+namespace {
+
+// The map key of a series: its label values joined by \x1f (a byte that
+// cannot appear in sane label values), built in a per-thread buffer so a
+// lookup of an existing series allocates nothing.
+const std::string& SeriesKey(MetricFamily::LabelValues label_values) {
+  thread_local std::string key;
+  key.clear();
+  bool first = true;
+  for (std::string_view v : label_values) {
+    if (!first) key += '\x1f';
+    key.append(v.data(), v.size());
+    first = false;
+  }
+  return key;
 }
 
-void MetricFamily::Add(const std::vector<std::string>& label_values,
-                       double delta) {
-  absl::MutexLock lock(&mu_);
-  auto& entry = series_[Key(label_values)];
-  if (entry.first.empty()) entry.first = label_values;
-  entry.second.value += delta;
+}  // namespace
+
+MetricFamily::Series& MetricFamily::Find(LabelValues label_values) {
+  const std::string& key = SeriesKey(label_values);
+  auto it = series_.find(key);
+  if (it != series_.end()) return it->second.series;
+  Entry& entry = series_[key];
+  entry.label_values.assign(label_values.begin(), label_values.end());
+  return entry.series;
 }
 
-void MetricFamily::Set(const std::vector<std::string>& label_values,
-                       double value) {
+void MetricFamily::Add(LabelValues label_values, double delta) {
   absl::MutexLock lock(&mu_);
-  auto& entry = series_[Key(label_values)];
-  if (entry.first.empty()) entry.first = label_values;
-  entry.second.value = value;
+  Find(label_values).value += delta;
 }
 
-void MetricFamily::Observe(const std::vector<std::string>& label_values,
-                           double value) {
+void MetricFamily::Set(LabelValues label_values, double value) {
   absl::MutexLock lock(&mu_);
-  auto& entry = series_[Key(label_values)];
-  if (entry.first.empty()) entry.first = label_values;
-  Series& s = entry.second;
+  Find(label_values).value = value;
+}
+
+void MetricFamily::Observe(LabelValues label_values, double value) {
+  absl::MutexLock lock(&mu_);
+  Series& s = Find(label_values);
   if (s.buckets.empty()) s.buckets.assign(bounds_.size() + 1, 0);
   size_t i = 0;
   while (i < bounds_.size() && value > bounds_[i]) ++i;
@@ -93,13 +107,13 @@ void MetricFamily::Observe(const std::vector<std::string>& label_values,
   s.value += value;
 }
 
-double MetricFamily::Value(const std::vector<std::string>& label_values) const {
+double MetricFamily::Value(LabelValues label_values) const {
   absl::MutexLock lock(&mu_);
-  auto it = series_.find(Key(label_values));
+  auto it = series_.find(SeriesKey(label_values));
   if (it == series_.end()) return 0;
   if (kind_ == Kind::kHistogram)
-    return static_cast<double>(it->second.second.count);
-  return it->second.second.value;
+    return static_cast<double>(it->second.series.count);
+  return it->second.series.value;
 }
 
 void MetricFamily::Render(std::string* out) const {
@@ -109,8 +123,15 @@ void MetricFamily::Render(std::string* out) const {
   absl::StrAppend(out, "# HELP ", name_, " ", help_, "\n# TYPE ", name_, " ",
                   type, "\n");
   absl::MutexLock lock(&mu_);
-  for (const auto& [key, entry] : series_) {
-    const auto& [values, s] = entry;
+  // Sorted by key, so the output is stable from one scrape to the next.
+  std::vector<const std::pair<const std::string, Entry>*> sorted;
+  sorted.reserve(series_.size());
+  for (const auto& kv : series_) sorted.push_back(&kv);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* kv : sorted) {
+    const std::vector<std::string>& values = kv->second.label_values;
+    const Series& s = kv->second.series;
     if (kind_ != Kind::kHistogram) {
       absl::StrAppend(out, name_, LabelSet(label_names_, values), " ",
                       FormatValue(s.value), "\n");

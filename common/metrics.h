@@ -4,10 +4,11 @@
 #ifndef COMMON_METRICS_H_
 #define COMMON_METRICS_H_
 
-#include <atomic>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -23,14 +24,19 @@ class MetricFamily {
                std::vector<std::string> label_names,
                std::vector<double> buckets);
 
+  // Label values in the order of the family's label names, e.g.
+  // family->Add({"TXT", "ok"}, 1). Views: nothing is copied unless the
+  // series is new, so an observation on a hot path allocates nothing.
+  using LabelValues = std::initializer_list<std::string_view>;
+
   // `label_values` must match the family's label names in count.
-  void Add(const std::vector<std::string>& label_values, double delta);
-  void Set(const std::vector<std::string>& label_values, double value);
-  void Observe(const std::vector<std::string>& label_values, double value);
+  void Add(LabelValues label_values, double delta);
+  void Set(LabelValues label_values, double value);
+  void Observe(LabelValues label_values, double value);
 
   // The current value of one series (counters and gauges), or the
   // observation count (histograms); 0 when the series does not exist.
-  double Value(const std::vector<std::string>& label_values) const;
+  double Value(LabelValues label_values) const;
 
   void Render(std::string* out) const;
 
@@ -40,7 +46,12 @@ class MetricFamily {
     uint64_t count = 0;             // histogram observations
     std::vector<uint64_t> buckets;  // histogram, non-cumulative
   };
-  std::string Key(const std::vector<std::string>& label_values) const;
+  struct Entry {
+    std::vector<std::string> label_values;
+    Series series;
+  };
+  // The series for these label values, created if new.
+  Series& Find(LabelValues label_values) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string name_;
   const std::string help_;
@@ -48,9 +59,8 @@ class MetricFamily {
   const std::vector<std::string> label_names_;
   const std::vector<double> bounds_;
   mutable absl::Mutex mu_;
-  // Ordered so the output is stable; values kept beside the series.
-  std::map<std::string, std::pair<std::vector<std::string>, Series>> series_
-      ABSL_GUARDED_BY(mu_);
+  // Keyed by the label values joined with \x1f; sorted only when rendered.
+  absl::flat_hash_map<std::string, Entry> series_ ABSL_GUARDED_BY(mu_);
 };
 
 class MetricsRegistry {

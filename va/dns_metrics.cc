@@ -3,14 +3,6 @@
 #include <string>
 
 namespace va {
-namespace {
-
-// Boulder labels resolvers by IP only; keep host:port here since loopback
-// test stacks run several resolvers on one IP.
-std::string Str(std::string_view s) { return std::string(s); }
-
-}  // namespace
-
 DnsMetrics::DnsMetrics(common::MetricsRegistry* registry) {
   query_time_ =
       registry->Histogram("dns_query_time", "Time of one DNS try in seconds",
@@ -41,17 +33,19 @@ DnsMetrics::DnsMetrics(common::MetricsRegistry* registry) {
 void DnsMetrics::OnTry(std::string_view, dns::RRType type,
                        std::string_view resolver, dns::Outcome outcome,
                        absl::Duration rtt, bool is_tld) {
-  const std::string qtype = Str(dns::RRTypeName(type));
-  query_time_->Observe({qtype, Str(dns::OutcomeName(outcome)), Str(resolver)},
+  // Boulder labels resolvers by IP only; host:port here, since loopback
+  // test stacks run several resolvers on one IP.
+  const std::string_view qtype = dns::RRTypeName(type);
+  query_time_->Observe({qtype, dns::OutcomeName(outcome), resolver},
                        absl::ToDoubleSeconds(rtt));
   if (outcome == dns::Outcome::kTimeout) {
-    timeouts_->Add({qtype, Str(resolver), is_tld ? "true" : "false"}, 1);
+    timeouts_->Add({qtype, resolver, is_tld ? "true" : "false"}, 1);
   }
 }
 
 void DnsMetrics::OnLookupDone(const dns::LookupResult& result) {
-  const std::string qtype = Str(dns::RRTypeName(result.type));
-  lookup_time_->Observe({qtype, Str(dns::OutcomeName(result.outcome))},
+  const std::string_view qtype = dns::RRTypeName(result.type);
+  lookup_time_->Observe({qtype, dns::OutcomeName(result.outcome)},
                         absl::ToDoubleSeconds(result.elapsed));
   attempts_->Observe({qtype}, result.attempts);
   if (result.outcome == dns::Outcome::kNoError ||

@@ -34,11 +34,10 @@ struct RemotePerspectives::Metrics {
   common::MetricFamily* quorum = nullptr;          // {kind, result}
 
   void Remote(const std::string& perspective, std::string_view result) const {
-    if (remote_results)
-      remote_results->Add({perspective, std::string(result)}, 1);
+    if (remote_results) remote_results->Add({perspective, result}, 1);
   }
   void Quorum(const std::string& kind, std::string_view result) const {
-    if (quorum) quorum->Add({kind, std::string(result)}, 1);
+    if (quorum) quorum->Add({kind, result}, 1);
   }
 };
 

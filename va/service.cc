@@ -42,21 +42,22 @@ class ValidationMetrics {
     }
   }
 
-  void Started(const std::string& kind) {
+  void Started(std::string_view kind) {
     if (in_flight_) in_flight_->Add({kind}, 1);
   }
 
-  void Rejected(const std::string& kind, const std::string& code) {
+  void Rejected(std::string_view kind, std::string_view code) {
     if (rejected_) rejected_->Add({kind, code}, 1);
   }
 
-  void Finished(const std::string& kind, const std::optional<Problem>& problem,
+  void Finished(std::string_view kind, const std::optional<Problem>& problem,
                 absl::Duration latency) {
     if (!validations_) return;
-    const std::string result = problem ? "invalid" : "valid";
+    const std::string_view result = problem ? "invalid" : "valid";
     validations_->Add(
         {kind, result,
-         problem ? std::string(ProblemTypeName(problem->type)) : ""},
+         problem ? std::string_view(ProblemTypeName(problem->type))
+                 : std::string_view()},
         1);
     latency_->Observe({kind, result}, absl::ToDoubleSeconds(latency));
     in_flight_->Add({kind}, -1);

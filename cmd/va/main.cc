@@ -209,6 +209,8 @@ int main(int argc, char** argv) {
   // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
   // any caller make the VA buffer megabytes per call.
   builder.SetMaxReceiveMessageSize(64 * 1024);
+  // Not GRPC_ARG_MINIMAL_STACK: it would save ~8% CPU per call, but in
+  // gRPC 1.51 it also drops the filter that enforces the limit above.
   builder.RegisterService(&va_service);
   builder.RegisterService(&caa_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
