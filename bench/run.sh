@@ -320,6 +320,13 @@ sleep 0.3
 start_va outage "$DNS_PORT"
 bench_run "outage/dnstestsrv" "${OUTAGE_FLAGS[@]}" --mode caa --n "$OUTAGE_N" \
   --concurrency "$OUTAGE_N" --deadline 30s
+stop "$VA_PID"
+# The same wave with a 2 s deadline (a fresh VA): every lookup runs until the
+# VA's own deadline, so all answers are due at once; they must still arrive
+# before the caller's deadline, as transient dns problems.
+start_va outageshort "$DNS_PORT"
+bench_run "outageshort/dnstestsrv" "${OUTAGE_FLAGS[@]}" --mode caa \
+  --n "$OUTAGE_N" --concurrency "$OUTAGE_N" --deadline 2s
 stop "$VA_PID"; stop "$DNS_PID"
 
 # --- lossy: one query in three dropped ----------------------------------------
