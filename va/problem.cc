@@ -22,6 +22,8 @@ std::string_view OutcomeDetail(dns::Outcome outcome) {
       return "query timed out";
     case dns::Outcome::kCanceled:
       return "query timed out (and was canceled)";
+    case dns::Outcome::kBadName:
+      return "name is not a valid DNS query name";
     case dns::Outcome::kNetwork:
       return "networking error";
     case dns::Outcome::kServFail:

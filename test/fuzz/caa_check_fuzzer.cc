@@ -111,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     va::dns::LookupResult r;
     // Mostly NOERROR, sometimes each of the other outcomes.
     const int outcome = fdp.ConsumeIntegralInRange(0, 20);
-    r.outcome = outcome <= static_cast<int>(va::dns::Outcome::kCanceled)
+    r.outcome = outcome <= static_cast<int>(va::dns::Outcome::kBadName)
                     ? static_cast<va::dns::Outcome>(outcome)
                     : va::dns::Outcome::kNoError;
     r.authenticated_data = fdp.ConsumeBool();

@@ -795,7 +795,8 @@ TEST(CaresResolverTest, InvalidNamesFailWithoutAQuery) {
   auto resolver = MakeResolver(FastOptions({server->address()}));
   ASSERT_NE(resolver, nullptr);
   LookupResult r = LookupAndWait(*resolver, "a..b.test", RRType::kTXT);
-  EXPECT_EQ(r.outcome, Outcome::kMalformed);
+  EXPECT_EQ(r.outcome, Outcome::kBadName);
+  EXPECT_FALSE(IsTransient(r.outcome));
   EXPECT_EQ(r.attempts, 0);
   EXPECT_EQ(server->query_count(), 0);
 }

@@ -94,6 +94,11 @@ INSTANTIATE_TEST_SUITE_P(
                  "DNS problem: server failure at resolver looking up CAA for "
                  "hostname",
                  true, 30},
+        TextCase{Outcome::kBadName, RRType::kTXT,
+                 "_acme-challenge.long.example",
+                 "DNS problem: name is not a valid DNS query name looking up "
+                 "TXT for _acme-challenge.long.example",
+                 false, 0},
         TextCase{Outcome::kBudget, RRType::kCAA, "com",
                  "DNS problem: query timed out (retry budget exhausted) "
                  "looking up CAA for com",

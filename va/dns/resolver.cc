@@ -48,6 +48,8 @@ std::string_view OutcomeName(Outcome outcome) {
       return "budget";
     case Outcome::kCanceled:
       return "canceled";
+    case Outcome::kBadName:
+      return "badname";
   }
   return "unknown";
 }

@@ -29,19 +29,22 @@ std::string_view RRTypeName(RRType type);
 // (NODATA): a definite answer. Everything after kNxDomain is a failure.
 enum class Outcome {
   kNoError,
-  kNxDomain,   // definite: the name does not exist
-  kServFail,   // rcode 2
-  kRefused,    // rcode 5
-  kFormErr,    // rcode 1
-  kNotImp,     // rcode 4
-  kOtherRcode, // any other non-zero rcode
-  kTimeout,    // no answer within the try's timeout
-  kNetwork,    // socket error, ICMP unreachable, connection refused
-  kTruncated,  // still truncated after TCP fallback (fatal for CAA)
-  kMalformed,  // an answer we could not parse
-  kDeadline,   // the caller's deadline left no time for (another) try
-  kBudget,     // retry wanted but the VA-wide retry budget was spent
-  kCanceled,   // the resolver was shut down
+  kNxDomain,    // definite: the name does not exist
+  kServFail,    // rcode 2
+  kRefused,     // rcode 5
+  kFormErr,     // rcode 1
+  kNotImp,      // rcode 4
+  kOtherRcode,  // any other non-zero rcode
+  kTimeout,     // no answer within the try's timeout
+  kNetwork,     // socket error, ICMP unreachable, connection refused
+  kTruncated,   // still truncated after TCP fallback (fatal for CAA)
+  kMalformed,   // an answer we could not parse
+  kDeadline,    // the caller's deadline left no time for (another) try
+  kBudget,      // retry wanted but the VA-wide retry budget was spent
+  kCanceled,    // the resolver was shut down
+  // Last, so the values above keep their numbers (fuzz seeds use them).
+  kBadName,  // not a valid query name (over 253 octets, an empty label):
+             // definite, never sent, never retried
 };
 
 // "timeout", "servfail", "nxdomain", ... (stable, for metrics and problems).

@@ -173,7 +173,7 @@ void ResolverLoop::Intake(Request request) {
   waiter.done = std::move(request.done);
 
   if (!ValidateQueryName(waiter.name).ok()) {
-    Complete(waiter, type, nullptr, Outcome::kMalformed, nullptr, false);
+    Complete(waiter, type, nullptr, Outcome::kBadName, nullptr, false);
     return;
   }
   // A lookup that has no time for a try of its own may still catch the
