@@ -12,6 +12,7 @@
 
 #include "absl/random/distributions.h"
 #include "absl/strings/str_format.h"
+#include "common/json_log.h"
 
 namespace va::dns {
 namespace {
@@ -139,8 +140,8 @@ void ResolverLoop::PollOnce() {
   timespec ts = absl::ToTimespec(wait);
   int ready = ppoll(poll_fds_.data(), poll_fds_.size(), &ts, nullptr);
   if (ready < 0 && errno != EINTR) {
-    std::fprintf(stderr, "dns_loop_error op=ppoll error=\"%s\"\n",
-                 std::strerror(errno));
+    common::Log("error", "DNS loop: ppoll failed",
+                common::JsonFields().Str("error", std::strerror(errno)));
   }
   if (ready > 0) {
     if (poll_fds_[0].revents != 0) {
@@ -576,14 +577,16 @@ void ResolverLoop::CancelEverything(std::vector<Request> queued) {
 
 void ResolverLoop::LogFailedTry(const Flight& flight, int resolver,
                                 Outcome outcome, absl::Duration rtt) const {
-  // One write per line so lines from several loops do not interleave.
-  std::string line = absl::StrFormat(
-      "dns_try_failed resolver=%s name=%s type=%s outcome=%s try=%d "
-      "rtt_ms=%.1f\n",
-      config_.servers[resolver].configured, flight.qname,
-      RRTypeName(flight.type), OutcomeName(outcome), flight.tries,
-      absl::ToDoubleMilliseconds(rtt));
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  // A JSON line like every other: operators search these by dnsOutcome and
+  // queryName, the same names the problem documents use.
+  common::Log("warning", "DNS try failed",
+              common::JsonFields()
+                  .Str("resolver", config_.servers[resolver].configured)
+                  .Str("queryName", flight.qname)
+                  .Str("queryType", RRTypeName(flight.type))
+                  .Str("dnsOutcome", OutcomeName(outcome))
+                  .Int("try", flight.tries)
+                  .Num("rttMs", absl::ToDoubleMilliseconds(rtt)));
 }
 
 }  // namespace va::dns
