@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
@@ -649,6 +651,74 @@ TEST_F(SeedCaseTest, ShortCallerDeadlineIsNeverOutlived) {
   EXPECT_EQ(r.problem().problemtype(), "dns");
   EXPECT_TRUE(r.problem().transient());
   EXPECT_LT(took, absl::Milliseconds(700));
+}
+
+// The outage the project exists for, as a wave: 1,000 validations under a
+// dead "me" at once. The VA sends one CAA query for "me" per try, not one per
+// validation (coalescing), and every caller gets a transient dns problem
+// before its deadline, although all of them give up at the same moment.
+TEST_F(SeedCaseTest, AWaveUnderDeadMeSharesEachQueryAndIsAnsweredInTime) {
+  ASSERT_TRUE(stack_
+                  .Dns("/set-fault",
+                       "{\"host\":\"me\",\"type\":\"CAA\",\"mode\":\"drop\"}")
+                  .ok());
+  constexpr int kCalls = 1000;
+  const absl::Duration deadline = absl::Seconds(1);
+  struct Call {
+    grpc::ClientContext ctx;
+    ::va::IsCAAValidRequest req;
+    ::va::IsCAAValidResponse resp;
+    grpc::Status status;
+    absl::Duration took;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  absl::Mutex mu;
+  int remaining = kCalls;
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < kCalls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->req.mutable_identifier()->set_type("dns");
+    call->req.mutable_identifier()->set_value(absl::StrCat("wave", i, ".me"));
+    call->req.set_validationmethod("dns-01");
+    call->req.set_accounturiid(1);
+    call->req.set_authzid(i + 1);
+    call->ctx.set_deadline(absl::ToChronoTime(start + deadline));
+    Call* c = call.get();
+    calls.push_back(std::move(call));
+    stack_.caa_stub().async()->DoCAA(
+        &c->ctx, &c->req, &c->resp,
+        [c, start, &mu, &remaining](grpc::Status s) {
+          c->status = std::move(s);
+          c->took = absl::Now() - start;
+          absl::MutexLock lock(&mu);
+          --remaining;
+        });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(
+        mu.AwaitWithTimeout(absl::Condition(
+                                +[](int* n) { return *n == 0; }, &remaining),
+                            absl::Seconds(30)));
+  }
+  int transient_dns = 0;
+  absl::Duration slowest;
+  for (const auto& c : calls) {
+    ASSERT_TRUE(c->status.ok())
+        << c->req.identifier().value() << ": " << c->status.error_message();
+    EXPECT_LT(c->took, deadline);
+    slowest = std::max(slowest, c->took);
+    if (c->resp.problem().problemtype() == "dns" &&
+        c->resp.problem().transient() &&
+        c->resp.problem().queryname() == "me") {
+      ++transient_dns;
+    }
+  }
+  EXPECT_EQ(transient_dns, kCalls);
+  RecordProperty("slowest_ms", absl::ToInt64Milliseconds(slowest));
+  // --dns-tries=3: at most 3 queries for "me", whatever the number of calls.
+  EXPECT_GE(stack_.QueryCount("me", "CAA"), 1);
+  EXPECT_LE(stack_.QueryCount("me", "CAA"), 3);
 }
 
 TEST(TwoResolversTest, OneDeadResolverNeverFailsAValidation) {
