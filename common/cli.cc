@@ -57,24 +57,8 @@ void NormalizedArgs::Rebuild() {
   ptrs_.push_back(nullptr);  // argv[argc] is null, as in a real argv
 }
 
-std::vector<std::string> NormalizedArgs::ExtractRepeated(
-    const std::string& name) {
-  return Extract(name, nullptr);
-}
-
-absl::StatusOr<std::vector<std::string>> NormalizedArgs::ExtractRepeatedOrError(
+absl::StatusOr<std::vector<std::string>> NormalizedArgs::ExtractRepeated(
     const std::string& name, const std::string& value_syntax) {
-  bool missing_value = false;
-  std::vector<std::string> values = Extract(name, &missing_value);
-  if (missing_value) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, " needs a value (", value_syntax, ")"));
-  }
-  return values;
-}
-
-std::vector<std::string> NormalizedArgs::Extract(const std::string& name,
-                                                 bool* missing_value) {
   // Compared on the underscored name: the constructor leaves names that are
   // not registered flags (like these repeated ones) as they were written.
   const std::string wanted = Underscored(name);
@@ -99,10 +83,8 @@ std::vector<std::string> NormalizedArgs::Extract(const std::string& name,
           values.push_back(args_[++i]);
           continue;
         }
-        if (missing_value != nullptr) {
-          *missing_value = true;
-          return {};
-        }
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " needs a value (", value_syntax, ")"));
       }
     }
     kept.push_back(a);

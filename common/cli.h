@@ -23,22 +23,16 @@ class NormalizedArgs {
 
   // Removes every "--name X" / "--name=X" / "-name X" (dashes or
   // underscores) before a "--", and returns the values in order: for flags
-  // that may repeat, which absl flags can't express.
-  std::vector<std::string> ExtractRepeated(const std::string& name);
-
-  // As ExtractRepeated, but a "--name" with no value after it (the last
-  // argument, or followed by "--") is an InvalidArgument error naming the
-  // flag, "--name needs a value (<value_syntax>)", instead of being left for
-  // absl to call an unknown flag. Nothing is removed on error.
-  absl::StatusOr<std::vector<std::string>> ExtractRepeatedOrError(
+  // that may repeat, which absl flags can't express. A "--name" with no
+  // value after it (the last argument, or followed by "--") is an
+  // InvalidArgument error naming the flag, "--name needs a value
+  // (<value_syntax>)", rather than something absl would call an unknown
+  // flag; nothing is removed then.
+  absl::StatusOr<std::vector<std::string>> ExtractRepeated(
       const std::string& name, const std::string& value_syntax);
 
  private:
   void Rebuild();
-  // Shared by both Extract* methods. Sets `*missing_value` (when non-null)
-  // and removes nothing if a flag has no value.
-  std::vector<std::string> Extract(const std::string& name,
-                                   bool* missing_value);
   std::vector<std::string> args_;
   std::vector<char*> ptrs_;
 };

@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   // --dashed-names as documented; --va may also be repeated.
   common::NormalizedArgs args(argc, argv);
   absl::StatusOr<std::vector<std::string>> extracted =
-      args.ExtractRepeatedOrError("va", "host:port[,host:port...]");
+      args.ExtractRepeated("va", "host:port[,host:port...]");
   if (!extracted.ok()) return Fail(std::string(extracted.status().message()));
   std::vector<std::string> repeated_vas;
   for (const std::string& value : *extracted) {

@@ -1,22 +1,21 @@
 // va: the validation authority's gRPC server (va.VA/DoDCV and va.CAA/DoCAA).
 // A thin main: flags, wiring, signals. The logic lives in va/.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 #include <signal.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
-
 #include "absl/flags/flag.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/cli.h"
@@ -120,7 +119,7 @@ int main(int argc, char** argv) {
   // --remote-va repeats, which absl flags can't express: take those first.
   common::NormalizedArgs args(argc, argv);
   absl::StatusOr<std::vector<std::string>> extracted =
-      args.ExtractRepeatedOrError("remote-va", "host:port,PERSPECTIVE,RIR");
+      args.ExtractRepeated("remote-va", "host:port,PERSPECTIVE,RIR");
   if (!extracted.ok()) return Fail(std::string(extracted.status().message()));
   std::vector<std::string> remote_va_args = *std::move(extracted);
   absl::ParseCommandLine(args.argc(), args.argv());
@@ -168,7 +167,8 @@ int main(int argc, char** argv) {
   tls.plaintext = absl::GetFlag(FLAGS_plaintext);
   tls.allowed_client_names = absl::GetFlag(FLAGS_tls_client_names);
   auto server_creds = common::MakeServerCredentials(tls);
-  if (!server_creds.ok()) return Fail(std::string(server_creds.status().message()));
+  if (!server_creds.ok())
+    return Fail(std::string(server_creds.status().message()));
 
   // Remote perspectives (primary only): the same binary, asked after a local
   // success.
@@ -235,7 +235,8 @@ int main(int argc, char** argv) {
           return resp;
         });
     if (!started.ok()) {
-      return Fail(absl::StrCat("--metrics-listen: ", started.status().message()));
+      return Fail(
+          absl::StrCat("--metrics-listen: ", started.status().message()));
     }
     metrics_server = *std::move(started);
   }
@@ -259,8 +260,8 @@ int main(int argc, char** argv) {
   // Drain: stop accepting, let in-flight validations finish (their DNS work
   // is bounded by their deadlines), then tear down the resolver.
   common::Log("info", "va draining");
-  server->Shutdown(absl::ToChronoTime(absl::Now() +
-                                      absl::GetFlag(FLAGS_drain_timeout)));
+  server->Shutdown(
+      absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_drain_timeout)));
   server->Wait();
   if (metrics_server) metrics_server->Shutdown();
   resolver->reset();

@@ -1,5 +1,6 @@
-// common::NormalizedArgs::ExtractRepeatedOrError: a repeatable flag given
-// with no value is an error that names the flag, not absl's "unknown flag".
+// common::NormalizedArgs::ExtractRepeated: flags that repeat, taken out of
+// argv before absl parses the rest; one given with no value is an error
+// that names it, not absl's "unknown flag".
 #include "common/cli.h"
 
 #include <string>
@@ -40,7 +41,7 @@ struct MissingValueCase {
   std::vector<std::string> argv;
 };
 
-TEST(ExtractRepeatedOrErrorTest, FlagWithoutValueIsAnErrorNamingTheFlag) {
+TEST(ExtractRepeatedTest, FlagWithoutValueIsAnErrorNamingTheFlag) {
   const MissingValueCase cases[] = {
       {"trailing", {"va", "--port=1", "--remote-va"}},
       {"trailing after a good one",
@@ -53,7 +54,7 @@ TEST(ExtractRepeatedOrErrorTest, FlagWithoutValueIsAnErrorNamingTheFlag) {
     Argv in(c.argv);
     NormalizedArgs args(in.argc(), in.argv());
     absl::StatusOr<std::vector<std::string>> got =
-        args.ExtractRepeatedOrError("remote-va", "host:port,PERSPECTIVE,RIR");
+        args.ExtractRepeated("remote-va", "host:port,PERSPECTIVE,RIR");
     ASSERT_FALSE(got.ok()) << c.what;
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument)
         << c.what;
@@ -65,38 +66,32 @@ TEST(ExtractRepeatedOrErrorTest, FlagWithoutValueIsAnErrorNamingTheFlag) {
   }
 }
 
-TEST(ExtractRepeatedOrErrorTest, ValuesAreTakenAsByExtractRepeated) {
+TEST(ExtractRepeatedTest, TakesEveryFormAndKeepsTheRest) {
   Argv in({"va", "--remote-va", "a:1,east,ARIN", "--port=9090",
-           "--remote-va=b:1,west,RIPE", "-remote_va", "c:1,ap,APNIC",
-           "--remote-va=", "--", "--remote-va"});
+           "--remote-va=b:1,west,RIPE", "-remote-va", "c:1,ap,APNIC",
+           "-remote_va=d:1,sa,LACNIC", "--remote-vax=1", "--remote-va=",
+           "positional", "--", "--remote-va", "e:1,af,AFRINIC"});
   NormalizedArgs args(in.argc(), in.argv());
   absl::StatusOr<std::vector<std::string>> got =
-      args.ExtractRepeatedOrError("remote-va", "x");
+      args.ExtractRepeated("remote-va", "x");
   ASSERT_TRUE(got.ok()) << got.status();
-  // "--remote-va=" has a value (empty) for the parser to refuse; after
-  // "--" nothing is a flag.
-  EXPECT_THAT(
-      *got, ElementsAre("a:1,east,ARIN", "b:1,west,RIPE", "c:1,ap,APNIC", ""));
+  // "--remote-va=" has a value (empty) for the config parser to refuse;
+  // after "--" nothing is a flag.
+  EXPECT_THAT(*got, ElementsAre("a:1,east,ARIN", "b:1,west,RIPE",
+                                "c:1,ap,APNIC", "d:1,sa,LACNIC", ""));
   EXPECT_THAT(Strings(args),
-              ElementsAre("va", "--port=9090", "--", "--remote-va"));
+              ElementsAre("va", "--port=9090", "--remote-vax=1", "positional",
+                          "--", "--remote-va", "e:1,af,AFRINIC"));
 }
 
-TEST(ExtractRepeatedOrErrorTest, AbsentFlagIsNoError) {
+TEST(ExtractRepeatedTest, AbsentFlagIsNoErrorAndLeavesArgvAlone) {
   Argv in({"va", "--port", "9090"});
   NormalizedArgs args(in.argc(), in.argv());
   absl::StatusOr<std::vector<std::string>> got =
-      args.ExtractRepeatedOrError("remote-va", "x");
+      args.ExtractRepeated("remote-va", "x");
   ASSERT_TRUE(got.ok());
   EXPECT_TRUE(got->empty());
   EXPECT_THAT(Strings(args), ElementsAre("va", "--port", "9090"));
-}
-
-// The lenient form never takes the "--" separator as a value either.
-TEST(ExtractRepeatedTest, SeparatorIsNeverAValue) {
-  Argv in({"va", "--va", "--", "x"});
-  NormalizedArgs args(in.argc(), in.argv());
-  EXPECT_TRUE(args.ExtractRepeated("va").empty());
-  EXPECT_THAT(Strings(args), ElementsAre("va", "--va", "--", "x"));
 }
 
 }  // namespace

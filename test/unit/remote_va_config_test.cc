@@ -3,14 +3,12 @@
 #include <string>
 #include <vector>
 
-#include "common/cli.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace va {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 struct GoodCase {
@@ -93,51 +91,6 @@ TEST(ParseRemoteVasTest, RejectsADuplicatePerspective) {
   EXPECT_THAT(std::string(got.status().message()),
               HasSubstr("perspective \"east\" is configured twice"));
   EXPECT_FALSE(ParseRemoteVas({"a:1,east,ARIN", "bad"}).ok());
-}
-
-// Owns mutable argv strings, as main() gets them.
-class Argv {
- public:
-  explicit Argv(std::vector<std::string> args) : args_(std::move(args)) {
-    for (std::string& a : args_) ptrs_.push_back(a.data());
-    ptrs_.push_back(nullptr);
-  }
-  int argc() const { return static_cast<int>(args_.size()); }
-  char** argv() { return ptrs_.data(); }
-
- private:
-  std::vector<std::string> args_;
-  std::vector<char*> ptrs_;
-};
-
-std::vector<std::string> Strings(int argc, char** argv) {
-  std::vector<std::string> out(argv, argv + argc);
-  EXPECT_EQ(argv[argc], nullptr);
-  return out;
-}
-
-// --remote-va repeats; cmd/va takes it out of argv with the shared
-// common::NormalizedArgs::ExtractRepeated.
-TEST(ExtractRemoteVaArgsTest, TakesEveryFormAndKeepsTheRest) {
-  Argv in({"va", "--remote-va", "a:1,east,ARIN", "--port=9090",
-           "--remote-va=b:1,west,RIPE", "-remote-va", "c:1,ap,APNIC",
-           "-remote-va=d:1,sa,LACNIC", "--remote-vax=1", "positional", "--",
-           "--remote-va", "e:1,af,AFRINIC"});
-  common::NormalizedArgs args(in.argc(), in.argv());
-  std::vector<std::string> values = args.ExtractRepeated("remote-va");
-  EXPECT_THAT(values, ElementsAre("a:1,east,ARIN", "b:1,west,RIPE",
-                                  "c:1,ap,APNIC", "d:1,sa,LACNIC"));
-  EXPECT_THAT(Strings(args.argc(), args.argv()),
-              ElementsAre("va", "--port=9090", "--remote-vax=1", "positional",
-                          "--", "--remote-va", "e:1,af,AFRINIC"));
-}
-
-TEST(ExtractRemoteVaArgsTest, NoFlagsLeavesArgvAlone) {
-  Argv in({"va", "--port", "9090"});
-  common::NormalizedArgs args(in.argc(), in.argv());
-  EXPECT_TRUE(args.ExtractRepeated("remote-va").empty());
-  EXPECT_THAT(Strings(args.argc(), args.argv()),
-              ElementsAre("va", "--port", "9090"));
 }
 
 }  // namespace
