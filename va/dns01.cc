@@ -62,10 +62,16 @@ Dns01Result Evaluate(const std::string& hostname, const std::string& query_name,
 }  // namespace
 
 std::string Dns01Digest(std::string_view key_authorization) {
+  // Fetched once: with EVP_sha256() OpenSSL 3 looks the implementation up
+  // in its provider store on every call, half of the digest's cost
+  // (callgrind: ~5,000 of ~10,000 instructions). Never freed: it lives as
+  // long as the process.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_Digest(key_authorization.data(), key_authorization.size(), md,
-                 &md_len, EVP_sha256(), nullptr) != 1) {
+  if (sha256 == nullptr ||
+      EVP_Digest(key_authorization.data(), key_authorization.size(), md,
+                 &md_len, sha256, nullptr) != 1) {
     // SHA-256 cannot fail short of OpenSSL being broken; an empty digest
     // never equals a 43-character TXT value, so this fails closed.
     return "";

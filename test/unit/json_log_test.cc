@@ -7,6 +7,9 @@
 #include <regex>
 #include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 namespace common {
 namespace {
 
@@ -39,11 +42,12 @@ TEST(JsonFieldsTest, BuildsOneObjectBody) {
   f.Str("s", "v\"")
       .Int("i", -42)
       .Num("n", 1.5)
+      .Num("m", 1234.5678)
       .Bool("b", false)
       .Strs("l", {"a", "b\n"})
       .Raw("r", "{\"x\":1}");
-  EXPECT_EQ(f.body(), R"("s":"v\"","i":-42,"n":1.5,"b":false,"l":["a","b\n"],)"
-                      R"("r":{"x":1})");
+  EXPECT_EQ(f.body(), R"("s":"v\"","i":-42,"n":1.5,"m":1234.57,"b":false,)"
+                      R"("l":["a","b\n"],"r":{"x":1})");
 }
 
 // Log() writes one line to fd 2: point fd 2 at a file while it runs.
@@ -66,6 +70,10 @@ std::string CaptureLog(void (*emit)()) {
 }
 
 TEST(LogTest, OneJsonLinePerCallWithMillisecondTimestamps) {
+  const auto minute = [] {
+    return absl::FormatTime("%Y-%m-%dT%H:%M", absl::Now(), absl::UTCTimeZone());
+  };
+  const std::string minute_before = minute();
   const std::string out = CaptureLog([] {
     for (int i = 0; i < 3; ++i) {
       Log("audit", "Validation result",
@@ -85,6 +93,9 @@ TEST(LogTest, OneJsonLinePerCallWithMillisecondTimestamps) {
   }
   EXPECT_EQ(lines, 3) << out;
   EXPECT_TRUE(rest.empty()) << out;
+  // The clock is today's UTC, not a cached or made-up one.
+  const std::string first_ts = out.substr(7, 16);
+  EXPECT_TRUE(first_ts == minute_before || first_ts == minute()) << out;
 }
 
 }  // namespace
