@@ -206,13 +206,19 @@ class KillableProxy {
         }
         continue;  // take the commands before forwarding anything
       }
+      // A pair Accept() adds now has no entry in fds (it was not polled).
+      const size_t polled = pairs_.size();
       if (fds[1].revents != 0 && listen_fd_ >= 0) Accept();
       std::vector<Pair> kept;
       for (size_t i = 0; i < pairs_.size(); ++i) {
         Pair& pair = pairs_[i];
         bool alive = true;
-        if (fds[2 + 2 * i].revents != 0) alive = Forward(pair, true);
-        if (alive && fds[3 + 2 * i].revents != 0) alive = Forward(pair, false);
+        if (i < polled && fds[2 + 2 * i].revents != 0) {
+          alive = Forward(pair, true);
+        }
+        if (alive && i < polled && fds[3 + 2 * i].revents != 0) {
+          alive = Forward(pair, false);
+        }
         if (alive) {
           kept.push_back(pair);
         } else {
