@@ -6,6 +6,7 @@
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -120,23 +121,28 @@ class ServerNameVerifier
   const std::string expected_;
 };
 
-struct LoadedFiles {
-  std::string cert, key, ca;
-};
-
-absl::StatusOr<LoadedFiles> Load(const TlsFiles& files) {
+// The files are read once here, so a missing or empty one is a clear
+// start-up error naming its flag; after that gRPC's file watcher reads them
+// again every `reload_interval`. Rotate by renaming new files into place:
+// the watcher re-reads a key and certificate that changed while it read
+// them, but a file that is missing fails new handshakes until it is back.
+absl::StatusOr<
+    std::shared_ptr<grpc::experimental::CertificateProviderInterface>>
+WatchFiles(const TlsFiles& files) {
   if (auto s = CheckFilesGiven(files); !s.ok()) return s;
-  LoadedFiles out;
-  auto cert = ReadFile(files.cert, "tls-cert");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadFile(files.key, "tls-key");
-  if (!key.ok()) return key.status();
-  auto ca = ReadFile(files.ca, "tls-ca");
-  if (!ca.ok()) return ca.status();
-  out.cert = *std::move(cert);
-  out.key = *std::move(key);
-  out.ca = *std::move(ca);
-  return out;
+  for (const auto& [path, flag] :
+       {std::pair{files.cert, "tls-cert"}, std::pair{files.key, "tls-key"},
+        std::pair{files.ca, "tls-ca"}}) {
+    if (auto read = ReadFile(path, flag); !read.ok()) return read.status();
+  }
+  if (files.reload_interval < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-reload-interval: ", absl::FormatDuration(files.reload_interval),
+        " is shorter than 1s"));
+  }
+  return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      files.key, files.cert, files.ca,
+      static_cast<unsigned int>(absl::ToInt64Seconds(files.reload_interval)));
 }
 
 }  // namespace
@@ -145,13 +151,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files) {
   if (files.plaintext) return grpc::InsecureServerCredentials();
   if (auto s = RequireTls13Only(); !s.ok()) return s;
-  auto loaded = Load(files);
-  if (!loaded.ok()) return loaded.status();
-  auto provider =
-      std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
-          loaded->ca, std::vector<grpc::experimental::IdentityKeyCertPair>{
-                          {loaded->key, loaded->cert}});
-  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  auto provider = WatchFiles(files);
+  if (!provider.ok()) return provider.status();
+  grpc::experimental::TlsServerCredentialsOptions options(*provider);
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_cert_request_type(
@@ -168,14 +170,10 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 MakeChannelCredentials(const TlsFiles& files) {
   if (files.plaintext) return grpc::InsecureChannelCredentials();
   if (auto s = RequireTls13Only(); !s.ok()) return s;
-  auto loaded = Load(files);
-  if (!loaded.ok()) return loaded.status();
-  auto provider =
-      std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
-          loaded->ca, std::vector<grpc::experimental::IdentityKeyCertPair>{
-                          {loaded->key, loaded->cert}});
+  auto provider = WatchFiles(files);
+  if (!provider.ok()) return provider.status();
   grpc::experimental::TlsChannelCredentialsOptions options;
-  options.set_certificate_provider(provider);
+  options.set_certificate_provider(*provider);
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_verify_server_certs(true);

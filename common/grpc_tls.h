@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace grpc {
 class ServerCredentials;
@@ -27,6 +28,11 @@ struct TlsFiles {
   // Client side: the name expected in the server's certificate; empty = the
   // host part of the target address.
   std::string server_name_override;
+  // How often the three files are read again, so certificates (short-lived
+  // ones, a new CA bundle) are rotated by renaming new files into place,
+  // without a restart. Whole seconds, at least 1. New handshakes use the new
+  // files; established connections keep theirs.
+  absl::Duration reload_interval = absl::Minutes(1);
 };
 
 // Mutual TLS 1.3 only (TLS 1.2 and below refused, for the whole process: see

@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain (server and VA client)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key");
 ABSL_FLAG(std::string, tls_ca, "", "PEM roots that verify peers");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "How often --tls-cert, --tls-key and --tls-ca are read again: "
+          "rotate certificates by replacing the files (whole seconds, >= 1s)");
 ABSL_FLAG(bool, plaintext, false,
           "no TLS on either side (local use only; must be explicit)");
 ABSL_FLAG(std::string, va_server_name, "",
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   tls.key = absl::GetFlag(FLAGS_tls_key);
   tls.ca = absl::GetFlag(FLAGS_tls_ca);
   tls.plaintext = absl::GetFlag(FLAGS_plaintext);
+  tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   tls.allowed_client_names = absl::GetFlag(FLAGS_tls_client_names);
   auto server_credentials = common::MakeServerCredentials(tls);
   if (!server_credentials.ok()) {

@@ -75,6 +75,9 @@ ABSL_FLAG(std::string, rir, "", "This VA's RIR (ARIN, RIPE, APNIC, ...)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA that verifies clients (mTLS)");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
+          "How often --tls-cert, --tls-key and --tls-ca are read again: "
+          "rotate certificates by replacing the files (whole seconds, >= 1s)");
 ABSL_FLAG(std::vector<std::string>, tls_client_names, {},
           "Client certificate SAN DNS names allowed to call (empty: any "
           "certificate from --tls-ca)");
@@ -165,6 +168,7 @@ int main(int argc, char** argv) {
   tls.key = absl::GetFlag(FLAGS_tls_key);
   tls.ca = absl::GetFlag(FLAGS_tls_ca);
   tls.plaintext = absl::GetFlag(FLAGS_plaintext);
+  tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   tls.allowed_client_names = absl::GetFlag(FLAGS_tls_client_names);
   auto server_creds = common::MakeServerCredentials(tls);
   if (!server_creds.ok())

@@ -12,10 +12,14 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -327,6 +331,98 @@ TEST_F(MtlsIntegrationTest, IntruderIsServedOnlyWithoutAnAllowList) {
   EXPECT_FALSE(resp.has_problem()) << resp.problem().detail();
 }
 
+// Certificates are rotated by replacing the files, without a restart
+// (--tls-reload-interval): a client from a second CA is refused until the
+// CA file also holds that CA, then served; the server's own certificate is
+// swapped the same way, seen by a fresh handshake.
+TEST_F(MtlsIntegrationTest, RotatedFilesAreUsedWithoutARestart) {
+  const std::string dir = TempDir("va-mtls-rotate");
+  ASSERT_FALSE(dir.empty());
+  const auto path = [&](const std::string& f) {
+    return absl::StrCat(dir, "/", f);
+  };
+  // Written elsewhere, then renamed into place: what an operator (or
+  // cert-manager) does, so the VA never reads a half-written file.
+  const auto install = [&](const std::string& name, const std::string& pem) {
+    const std::string tmp = path(name + ".new");
+    std::ofstream(tmp) << pem;
+    ASSERT_EQ(::rename(tmp.c_str(), path(name).c_str()), 0) << name;
+  };
+  install("cert.pem", pki_->Pem("server.pem"));
+  install("key.pem", pki_->Pem("server.key"));
+  install("ca.pem", pki_->Pem("ca.pem"));
+
+  const int port = FreePort();
+  auto va = Process::Start(
+      {ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", port),
+       absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
+       "--issuer-domain=letsencrypt.org",
+       absl::StrCat("--tls-cert=", path("cert.pem")),
+       absl::StrCat("--tls-key=", path("key.pem")),
+       absl::StrCat("--tls-ca=", path("ca.pem")),
+       "--tls-client-names=ra.example", "--tls-reload-interval=1s"},
+      stack_->dir() + "/va-tls-rotate.log");
+  ASSERT_TRUE(va.ok()) << va.status();
+  ASSERT_TRUE(WaitForTcpPort(port, absl::Seconds(10)).ok()) << va->Log();
+  const std::string target = absl::StrCat("127.0.0.1:", port);
+
+  // One DoCAA on a fresh connection (distinct channel args: no reuse).
+  const auto call = [&](std::shared_ptr<grpc::ChannelCredentials> creds) {
+    grpc::ChannelArguments args;
+    args.SetInt("hardening.test.channel", ++channel_counter_);
+    auto stub = ::va::CAA::NewStub(
+        grpc::CreateCustomChannel(target, std::move(creds), args));
+    ::va::IsCAAValidRequest req;
+    req.mutable_identifier()->set_type("dns");
+    req.mutable_identifier()->set_value("mtls.example.com");
+    req.set_validationmethod("dns-01");
+    req.set_accounturiid(1);
+    req.set_authzid(1);
+    ::va::IsCAAValidResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+    return stub->DoCAA(&ctx, req, &resp);
+  };
+  // Polls (bounded) until `want` holds for a fresh call.
+  const auto eventually = [&](const std::function<bool()>& want) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < give_up) {
+      if (want()) return true;
+      absl::SleepFor(absl::Milliseconds(250));
+    }
+    return false;
+  };
+
+  EXPECT_TRUE(call(SslWith("ra")).ok());
+  // rogue-ra: named ra.example, but signed by the other CA.
+  EXPECT_FALSE(call(SslWith("rogue-ra")).ok());
+
+  install("ca.pem", pki_->Pem("ca.pem") + pki_->Pem("other-ca.pem"));
+  EXPECT_TRUE(eventually([&] { return call(SslWith("rogue-ra")).ok(); }))
+      << va->Log();
+  EXPECT_TRUE(call(SslWith("ra")).ok()) << "the first CA still counts";
+
+  // The server's identity: serial 10 (server.pem) -> 14 (ra-server.pem, also
+  // valid for 127.0.0.1), as a plain TLS client sees it.
+  const auto serial = [&] {
+    CommandResult r = RunCommand(
+        {"sh", "-c",
+         absl::StrCat("openssl s_client -connect ", target, " -cert ",
+                      pki_->Path("ra.pem"), " -key ", pki_->Path("ra.key"),
+                      " </dev/null 2>/dev/null | openssl x509 -noout -serial")},
+        absl::Seconds(10));
+    return std::string(absl::StripAsciiWhitespace(r.out));
+  };
+  EXPECT_EQ(serial(), "serial=0A");
+  install("key.pem", pki_->Pem("ra-server.key"));
+  install("cert.pem", pki_->Pem("ra-server.pem"));
+  EXPECT_TRUE(eventually([&] { return serial() == "serial=0E"; }))
+      << serial() << "\n"
+      << va->Log();
+  EXPECT_TRUE(call(SslWith("ra")).ok()) << "served with the new certificate";
+  EXPECT_TRUE(va->Running()) << va->Log();
+}
+
 TEST_F(MtlsIntegrationTest, PlaintextClientIsRefused) {
   ExpectRefused(grpc::InsecureChannelCredentials());
 }
@@ -432,21 +528,32 @@ TEST_F(MtlsIntegrationTest, RaSpeaksOnlyTls13) {
 std::string SServerSawProjectClient(const std::string& version_flag,
                                     const TestPki& pki,
                                     const std::string& log_dir) {
-  const int port = FreePort();
-  auto server = Process::Start(
-      {"/bin/sh", "-c",
-       absl::StrCat("exec openssl s_server -accept 127.0.0.1:", port, " -www ",
-                    version_flag, " -alpn h2 -cert ", pki.Path("server.pem"),
-                    " -key ", pki.Path("server.key"), " -CAfile ",
-                    pki.Path("ca.pem"), " -Verify 1 -verify_return_error")},
-      absl::StrCat(log_dir, "/s_server", version_flag, "-", port, ".log"));
-  if (!server.ok()) return server.status().ToString();
-  // Not WaitForTcpPort: its probe would be one more handshake to read.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!absl::StrContains(server->Log(), "ACCEPT")) {
-    if (absl::Now() > deadline) return "s_server never listened";
-    absl::SleepFor(absl::Milliseconds(20));
+  // A port picked now can be taken by a parallel test before s_server
+  // binds it: then try another.
+  int port = 0;
+  absl::StatusOr<Process> server = absl::UnknownError("not started");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port = FreePort();
+    server = Process::Start(
+        {"/bin/sh", "-c",
+         absl::StrCat("exec openssl s_server -accept 127.0.0.1:", port,
+                      " -www ", version_flag, " -alpn h2 -cert ",
+                      pki.Path("server.pem"), " -key ", pki.Path("server.key"),
+                      " -CAfile ", pki.Path("ca.pem"),
+                      " -Verify 1 -verify_return_error")},
+        absl::StrCat(log_dir, "/s_server", version_flag, "-", port, ".log"));
+    if (!server.ok()) return server.status().ToString();
+    // Not WaitForTcpPort: its probe would be one more handshake to read.
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!absl::StrContains(server->Log(), "ACCEPT") && server->Running() &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    if (absl::StrContains(server->Log(), "ACCEPT")) break;
+    server->Stop();
+    server = absl::UnavailableError("s_server never listened");
   }
+  if (!server.ok()) return server.status().ToString();
   common::TlsFiles files;
   files.cert = pki.Path("ra.pem");
   files.key = pki.Path("ra.key");
@@ -461,7 +568,8 @@ std::string SServerSawProjectClient(const std::string& version_flag,
     ::va::PerformValidationRequest req;
     ::va::ValidationResult resp;
     grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+    // Generous: under a loaded CI machine (sanitizers) a handshake is slow.
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     stub->DoDCV(&ctx, req, &resp);
   }
   // What matters went to its unbuffered stderr; stdout may be lost here.
