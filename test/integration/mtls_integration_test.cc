@@ -242,6 +242,26 @@ class MtlsIntegrationTest : public ::testing::Test {
     return stub->DoDCV(&ctx, req, out);
   }
 
+  // One DoCAA to `target` on a fresh connection (distinct channel args: no
+  // reuse of another call's connection).
+  static grpc::Status CallCaa(const std::string& target,
+                              std::shared_ptr<grpc::ChannelCredentials> creds,
+                              ::va::IsCAAValidResponse* out) {
+    grpc::ChannelArguments args;
+    args.SetInt("hardening.test.channel", ++channel_counter_);
+    auto stub = ::va::CAA::NewStub(
+        grpc::CreateCustomChannel(target, std::move(creds), args));
+    ::va::IsCAAValidRequest req;
+    req.mutable_identifier()->set_type("dns");
+    req.mutable_identifier()->set_value("mtls.example.com");
+    req.set_validationmethod("dns-01");
+    req.set_accounturiid(1);
+    req.set_authzid(1);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    return stub->DoCAA(&ctx, req, out);
+  }
+
   static void ExpectAllowedClientWorks() {
     ::va::ValidationResult r;
     grpc::Status s = CallDcv(RaCredentials(), &r);
@@ -315,18 +335,9 @@ TEST_F(MtlsIntegrationTest, IntruderIsServedOnlyWithoutAnAllowList) {
       stack_->dir() + "/va-tls-any-client.log");
   ASSERT_TRUE(va.ok()) << va.status();
   ASSERT_TRUE(WaitForTcpPort(port, absl::Seconds(10)).ok()) << va->Log();
-  auto stub = ::va::CAA::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), SslWith("intruder")));
-  ::va::IsCAAValidRequest req;
-  req.mutable_identifier()->set_type("dns");
-  req.mutable_identifier()->set_value("mtls.example.com");
-  req.set_validationmethod("dns-01");
-  req.set_accounturiid(1);
-  req.set_authzid(1);
   ::va::IsCAAValidResponse resp;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  grpc::Status s = stub->DoCAA(&ctx, req, &resp);
+  grpc::Status s =
+      CallCaa(absl::StrCat("127.0.0.1:", port), SslWith("intruder"), &resp);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(resp.has_problem()) << resp.problem().detail();
 }
@@ -366,22 +377,9 @@ TEST_F(MtlsIntegrationTest, RotatedFilesAreUsedWithoutARestart) {
   ASSERT_TRUE(WaitForTcpPort(port, absl::Seconds(10)).ok()) << va->Log();
   const std::string target = absl::StrCat("127.0.0.1:", port);
 
-  // One DoCAA on a fresh connection (distinct channel args: no reuse).
   const auto call = [&](std::shared_ptr<grpc::ChannelCredentials> creds) {
-    grpc::ChannelArguments args;
-    args.SetInt("hardening.test.channel", ++channel_counter_);
-    auto stub = ::va::CAA::NewStub(
-        grpc::CreateCustomChannel(target, std::move(creds), args));
-    ::va::IsCAAValidRequest req;
-    req.mutable_identifier()->set_type("dns");
-    req.mutable_identifier()->set_value("mtls.example.com");
-    req.set_validationmethod("dns-01");
-    req.set_accounturiid(1);
-    req.set_authzid(1);
     ::va::IsCAAValidResponse resp;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
-    return stub->DoCAA(&ctx, req, &resp);
+    return CallCaa(target, std::move(creds), &resp);
   };
   // Polls (bounded) until `want` holds for a fresh call.
   const auto eventually = [&](const std::function<bool()>& want) {
