@@ -576,17 +576,20 @@ void ResolverLoop::CancelEverything(std::vector<Request> queued) {
 }
 
 void ResolverLoop::LogFailedTry(const Flight& flight, int resolver,
-                                Outcome outcome, absl::Duration rtt) const {
+                                Outcome outcome, absl::Duration rtt) {
+  int64_t suppressed = 0;
+  if (!failed_try_log_.Allow(absl::Now(), &suppressed)) return;
   // A JSON line like every other: operators search these by dnsOutcome and
   // queryName, the same names the problem documents use.
-  common::Log("warning", "DNS try failed",
-              common::JsonFields()
-                  .Str("resolver", config_.servers[resolver].configured)
-                  .Str("queryName", flight.qname)
-                  .Str("queryType", RRTypeName(flight.type))
-                  .Str("dnsOutcome", OutcomeName(outcome))
-                  .Int("try", flight.tries)
-                  .Num("rttMs", absl::ToDoubleMilliseconds(rtt)));
+  common::JsonFields fields;
+  fields.Str("resolver", config_.servers[resolver].configured)
+      .Str("queryName", flight.qname)
+      .Str("queryType", RRTypeName(flight.type))
+      .Str("dnsOutcome", OutcomeName(outcome))
+      .Int("try", flight.tries)
+      .Num("rttMs", absl::ToDoubleMilliseconds(rtt));
+  if (suppressed > 0) fields.Int("notLoggedBefore", suppressed);
+  common::Log("warning", "DNS try failed", fields);
 }
 
 }  // namespace va::dns

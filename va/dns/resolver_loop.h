@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/log_rate_limiter.h"
 #include "va/dns/cares_channel.h"
 #include "va/dns/dns_message.h"
 #include "va/dns/dns_observer.h"
@@ -136,7 +137,7 @@ class ResolverLoop {
   void StartQueued();
   void CancelEverything(std::vector<Request> queued);
   void LogFailedTry(const Flight& flight, int resolver, Outcome outcome,
-                    absl::Duration rtt) const;
+                    absl::Duration rtt);
 
   const LoopConfig& config_;
   std::vector<std::unique_ptr<CaresChannel>> channels_;
@@ -156,6 +157,9 @@ class ResolverLoop {
   uint64_t next_waiter_id_ = 1;
   std::vector<pollfd> poll_fds_;
   std::vector<int> poll_channel_;
+  // Failed tries are logged as a sample, 20 lines a second per loop (the
+  // metrics count them all).
+  common::LogRateLimiter failed_try_log_{20};
 
   int wake_fd_ = -1;
   std::thread thread_;
