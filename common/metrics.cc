@@ -80,10 +80,21 @@ const std::string& SeriesKey(MetricFamily::LabelValues label_values) {
 MetricFamily::Series& MetricFamily::Find(LabelValues label_values) {
   const std::string& key = SeriesKey(label_values);
   auto it = series_.find(key);
-  if (it != series_.end()) return it->second.series;
-  Entry& entry = series_[key];
-  entry.label_values.assign(label_values.begin(), label_values.end());
-  return entry.series;
+  if (it != series_.end()) return it->second->series;
+  auto entry = std::make_unique<Entry>();
+  entry->label_values.assign(label_values.begin(), label_values.end());
+  Series& series = entry->series;
+  series_.emplace(key, std::move(entry));
+  return series;
+}
+
+void MetricFamily::ObserveLocked(Series& s, double value) {
+  if (s.buckets.empty()) s.buckets.assign(bounds_.size() + 1, 0);
+  size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  ++s.buckets[i];
+  ++s.count;
+  s.value += value;
 }
 
 void MetricFamily::Add(LabelValues label_values, double delta) {
@@ -98,13 +109,22 @@ void MetricFamily::Set(LabelValues label_values, double value) {
 
 void MetricFamily::Observe(LabelValues label_values, double value) {
   absl::MutexLock lock(&mu_);
-  Series& s = Find(label_values);
-  if (s.buckets.empty()) s.buckets.assign(bounds_.size() + 1, 0);
-  size_t i = 0;
-  while (i < bounds_.size() && value > bounds_[i]) ++i;
-  ++s.buckets[i];
-  ++s.count;
-  s.value += value;
+  ObserveLocked(Find(label_values), value);
+}
+
+MetricFamily::Series* MetricFamily::Get(LabelValues label_values) {
+  absl::MutexLock lock(&mu_);
+  return &Find(label_values);
+}
+
+void MetricFamily::Add(Series* series, double delta) {
+  absl::MutexLock lock(&mu_);
+  series->value += delta;
+}
+
+void MetricFamily::Observe(Series* series, double value) {
+  absl::MutexLock lock(&mu_);
+  ObserveLocked(*series, value);
 }
 
 double MetricFamily::Value(LabelValues label_values) const {
@@ -112,8 +132,8 @@ double MetricFamily::Value(LabelValues label_values) const {
   auto it = series_.find(SeriesKey(label_values));
   if (it == series_.end()) return 0;
   if (kind_ == Kind::kHistogram)
-    return static_cast<double>(it->second.series.count);
-  return it->second.series.value;
+    return static_cast<double>(it->second->series.count);
+  return it->second->series.value;
 }
 
 void MetricFamily::Render(std::string* out) const {
@@ -124,14 +144,15 @@ void MetricFamily::Render(std::string* out) const {
                   type, "\n");
   absl::MutexLock lock(&mu_);
   // Sorted by key, so the output is stable from one scrape to the next.
-  std::vector<const std::pair<const std::string, Entry>*> sorted;
+  std::vector<const std::pair<const std::string, std::unique_ptr<Entry>>*>
+      sorted;
   sorted.reserve(series_.size());
   for (const auto& kv : series_) sorted.push_back(&kv);
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   for (const auto* kv : sorted) {
-    const std::vector<std::string>& values = kv->second.label_values;
-    const Series& s = kv->second.series;
+    const std::vector<std::string>& values = kv->second->label_values;
+    const Series& s = kv->second->series;
     if (kind_ != Kind::kHistogram) {
       absl::StrAppend(out, name_, LabelSet(label_names_, values), " ",
                       FormatValue(s.value), "\n");

@@ -4,6 +4,9 @@
 #ifndef COMMON_METRICS_H_
 #define COMMON_METRICS_H_
 
+#include <array>
+#include <atomic>
+#include <cstddef>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -40,18 +43,28 @@ class MetricFamily {
 
   void Render(std::string* out) const;
 
- private:
+  // One series, for callers on a hot path that look it up once (Get) and
+  // then skip building and hashing its label key (see SeriesCache). Its
+  // fields are the family's business. Valid as long as the family: series
+  // are never removed.
   struct Series {
     double value = 0;               // counter/gauge, or histogram sum
     uint64_t count = 0;             // histogram observations
     std::vector<uint64_t> buckets;  // histogram, non-cumulative
   };
+  Series* Get(LabelValues label_values);
+  void Add(Series* series, double delta);
+  void Observe(Series* series, double value);
+
+ private:
   struct Entry {
     std::vector<std::string> label_values;
     Series series;
   };
   // The series for these label values, created if new.
   Series& Find(LabelValues label_values) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ObserveLocked(Series& s, double value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string name_;
   const std::string help_;
@@ -60,7 +73,34 @@ class MetricFamily {
   const std::vector<double> bounds_;
   mutable absl::Mutex mu_;
   // Keyed by the label values joined with \x1f; sorted only when rendered.
-  absl::flat_hash_map<std::string, Entry> series_ ABSL_GUARDED_BY(mu_);
+  // Entries on the heap, so Series pointers stay valid as the map grows.
+  absl::flat_hash_map<std::string, std::unique_ptr<Entry>> series_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// Series of one family for a fixed set of label combinations that the
+// caller numbers itself (e.g. by enum value): each is looked up the first
+// time its index is used, then found by index. Thread-safe; two threads
+// racing on a first use both get the same series.
+template <size_t N>
+class SeriesCache {
+ public:
+  explicit SeriesCache(MetricFamily* family) : family_(family) {}
+
+  // `label_values` are read only on the first use of `index` (< N).
+  MetricFamily::Series* At(size_t index, MetricFamily::LabelValues labels) {
+    MetricFamily::Series* s = series_[index].load(std::memory_order_acquire);
+    if (s == nullptr) {
+      s = family_->Get(labels);
+      series_[index].store(s, std::memory_order_release);
+    }
+    return s;
+  }
+  MetricFamily* family() const { return family_; }
+
+ private:
+  MetricFamily* const family_;
+  std::array<std::atomic<MetricFamily::Series*>, N> series_{};
 };
 
 class MetricsRegistry {

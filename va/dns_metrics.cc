@@ -3,31 +3,58 @@
 #include <string>
 
 namespace va {
-DnsMetrics::DnsMetrics(common::MetricsRegistry* registry) {
-  query_time_ =
-      registry->Histogram("dns_query_time", "Time of one DNS try in seconds",
-                          {"qtype", "result", "resolver"},
-                          common::MetricsRegistry::LatencyBuckets());
-  timeouts_ = registry->Counter("dns_timeout", "DNS tries that timed out",
-                                {"qtype", "resolver", "isTLD"});
-  lookup_time_ = registry->Histogram(
-      "dns_total_lookup_time", "Time of a whole lookup (all tries) in seconds",
-      {"qtype", "result"}, common::MetricsRegistry::LatencyBuckets());
-  attempts_ =
-      registry->Histogram("dns_lookup_attempts", "Tries made per lookup",
-                          {"qtype"}, {1, 2, 3, 4, 5, 8});
-  retries_ = registry->Counter(
-      "dns_retries_total", "Retries wanted, by budget decision", {"decision"});
-  coalesced_ = registry->Counter(
-      "dns_coalesced_lookups_total",
-      "Lookups that joined an identical lookup already in flight");
-  in_flight_ = registry->Gauge("dns_queries_in_flight",
-                               "Distinct DNS lookups in flight");
-  authenticated_ = registry->Counter(
-      "dns_answers_total",
-      "Lookups answered, by whether the resolver set the AD (DNSSEC "
-      "authenticated) bit",
-      {"qtype", "authenticated"});
+namespace {
+
+// 0..4 for the record types the VA asks for (DnsMetrics::kTypes).
+size_t TypeIndex(dns::RRType type) {
+  switch (type) {
+    case dns::RRType::kA:
+      return 0;
+    case dns::RRType::kCNAME:
+      return 1;
+    case dns::RRType::kTXT:
+      return 2;
+    case dns::RRType::kAAAA:
+      return 3;
+    case dns::RRType::kCAA:
+      return 4;
+  }
+  return 4;
+}
+
+}  // namespace
+
+DnsMetrics::DnsMetrics(common::MetricsRegistry* registry)
+    : query_time_(registry->Histogram(
+          "dns_query_time", "Time of one DNS try in seconds",
+          {"qtype", "result", "resolver"},
+          common::MetricsRegistry::LatencyBuckets())),
+      timeouts_(registry->Counter("dns_timeout", "DNS tries that timed out",
+                                  {"qtype", "resolver", "isTLD"})),
+      lookup_time_(registry->Histogram(
+          "dns_total_lookup_time",
+          "Time of a whole lookup (all tries) in seconds", {"qtype", "result"},
+          common::MetricsRegistry::LatencyBuckets())),
+      attempts_(registry->Histogram("dns_lookup_attempts",
+                                    "Tries made per lookup", {"qtype"},
+                                    {1, 2, 3, 4, 5, 8})),
+      authenticated_(registry->Counter(
+          "dns_answers_total",
+          "Lookups answered, by whether the resolver set the AD (DNSSEC "
+          "authenticated) bit",
+          {"qtype", "authenticated"})),
+      retries_(registry->Counter("dns_retries_total",
+                                 "Retries wanted, by budget decision",
+                                 {"decision"})),
+      coalesced_(registry->Counter(
+          "dns_coalesced_lookups_total",
+          "Lookups that joined an identical lookup already in flight")),
+      in_flight_(registry->Gauge("dns_queries_in_flight",
+                                 "Distinct DNS lookups in flight")) {
+  retries_granted_ = retries_->Get({"granted"});
+  retries_denied_ = retries_->Get({"denied"});
+  coalesced_series_ = coalesced_->Get({});
+  in_flight_series_ = in_flight_->Get({});
 }
 
 void DnsMetrics::OnTry(std::string_view, dns::RRType type,
@@ -45,22 +72,31 @@ void DnsMetrics::OnTry(std::string_view, dns::RRType type,
 
 void DnsMetrics::OnLookupDone(const dns::LookupResult& result) {
   const std::string_view qtype = dns::RRTypeName(result.type);
-  lookup_time_->Observe({qtype, dns::OutcomeName(result.outcome)},
-                        absl::ToDoubleSeconds(result.elapsed));
-  attempts_->Observe({qtype}, result.attempts);
+  const size_t type = TypeIndex(result.type);
+  const size_t outcome = static_cast<size_t>(result.outcome);
+  lookup_time_.family()->Observe(
+      lookup_time_.At(type * kOutcomes + outcome,
+                      {qtype, dns::OutcomeName(result.outcome)}),
+      absl::ToDoubleSeconds(result.elapsed));
+  attempts_.family()->Observe(attempts_.At(type, {qtype}), result.attempts);
   if (result.outcome == dns::Outcome::kNoError ||
       result.outcome == dns::Outcome::kNxDomain) {
-    authenticated_->Add({qtype, result.authenticated_data ? "true" : "false"},
-                        1);
+    const bool ad = result.authenticated_data;
+    authenticated_.family()->Add(
+        authenticated_.At(type * 2 + (ad ? 1 : 0),
+                          {qtype, ad ? "true" : "false"}),
+        1);
   }
 }
 
 void DnsMetrics::OnRetry(bool granted) {
-  retries_->Add({granted ? "granted" : "denied"}, 1);
+  retries_->Add(granted ? retries_granted_ : retries_denied_, 1);
 }
 
-void DnsMetrics::OnCoalesced() { coalesced_->Add({}, 1); }
+void DnsMetrics::OnCoalesced() { coalesced_->Add(coalesced_series_, 1); }
 
-void DnsMetrics::OnInFlightChange(int delta) { in_flight_->Add({}, delta); }
+void DnsMetrics::OnInFlightChange(int delta) {
+  in_flight_->Add(in_flight_series_, delta);
+}
 
 }  // namespace va

@@ -21,14 +21,24 @@ class DnsMetrics final : public dns::DnsObserver {
   void OnInFlightChange(int delta) override;
 
  private:
+  // Every lookup records three series: kept by (type, outcome) index so the
+  // hot path skips the label lookup (dns_metrics.cc numbers them).
+  static constexpr size_t kTypes = 5;
+  static constexpr size_t kOutcomes =
+      static_cast<size_t>(dns::Outcome::kBadName) + 1;
+
   common::MetricFamily* query_time_;
   common::MetricFamily* timeouts_;
-  common::MetricFamily* lookup_time_;
-  common::MetricFamily* attempts_;
+  common::SeriesCache<kTypes * kOutcomes> lookup_time_;
+  common::SeriesCache<kTypes> attempts_;
+  common::SeriesCache<kTypes * 2> authenticated_;
+  common::MetricFamily::Series* retries_granted_;
+  common::MetricFamily::Series* retries_denied_;
   common::MetricFamily* retries_;
   common::MetricFamily* coalesced_;
+  common::MetricFamily::Series* coalesced_series_;
   common::MetricFamily* in_flight_;
-  common::MetricFamily* authenticated_;
+  common::MetricFamily::Series* in_flight_series_;
 };
 
 }  // namespace va

@@ -11,7 +11,26 @@
 
 namespace va {
 
-// Per-validation metrics and the audit line, shared by both services.
+namespace {
+
+// The two calls the VA serves; metrics are labelled by them.
+enum class CallKind { kDcv = 0, kCaa = 1 };
+constexpr size_t kCallKinds = 2;
+constexpr size_t kProblemTypes =
+    static_cast<size_t>(ProblemType::kConnection) + 1;
+
+std::string_view KindName(CallKind kind) {
+  return kind == CallKind::kDcv ? "dcv" : "caa";
+}
+std::string_view MethodName(CallKind kind) {
+  return kind == CallKind::kDcv ? "DoDCV" : "DoCAA";
+}
+
+}  // namespace
+
+// Per-validation metrics, shared by both services. The series a validation
+// touches are looked up once, here: every label combination is known in
+// advance (they show as 0 until used, as Prometheus advises).
 class ValidationMetrics {
  public:
   explicit ValidationMetrics(common::MetricsRegistry* registry) {
@@ -33,42 +52,66 @@ class ValidationMetrics {
         "Time from a call's arrival to its answer, by method and status",
         {"grpc_method", "grpc_code"},
         common::MetricsRegistry::LatencyBuckets());
-  }
-
-  // Every answered call, rejected ones included.
-  void Answered(const char* method, const char* code, absl::Duration took) {
-    if (grpc_latency_) {
-      grpc_latency_->Observe({method, code}, absl::ToDoubleSeconds(took));
+    for (size_t k = 0; k < kCallKinds; ++k) {
+      const std::string_view kind = KindName(static_cast<CallKind>(k));
+      in_flight_series_[k] = in_flight_->Get({kind});
+      answered_ok_[k] =
+          grpc_latency_->Get({MethodName(static_cast<CallKind>(k)), "OK"});
+      latency_series_[k][0] = latency_->Get({kind, "valid"});
+      latency_series_[k][1] = latency_->Get({kind, "invalid"});
+      valid_[k] = validations_->Get({kind, "valid", ""});
+      for (size_t t = 0; t < kProblemTypes; ++t) {
+        invalid_[k][t] = validations_->Get(
+            {kind, "invalid", ProblemTypeName(static_cast<ProblemType>(t))});
+      }
     }
   }
 
-  void Started(std::string_view kind) {
-    if (in_flight_) in_flight_->Add({kind}, 1);
+  // Every answered call, rejected ones included.
+  void Answered(CallKind kind, std::string_view code, absl::Duration took) {
+    if (!grpc_latency_) return;
+    const double seconds = absl::ToDoubleSeconds(took);
+    if (code == "OK") {
+      grpc_latency_->Observe(answered_ok_[Index(kind)], seconds);
+    } else {
+      grpc_latency_->Observe({MethodName(kind), code}, seconds);
+    }
   }
 
-  void Rejected(std::string_view kind, std::string_view code) {
-    if (rejected_) rejected_->Add({kind, code}, 1);
+  void Started(CallKind kind) {
+    if (in_flight_) in_flight_->Add(in_flight_series_[Index(kind)], 1);
   }
 
-  void Finished(std::string_view kind, const std::optional<Problem>& problem,
+  void Rejected(CallKind kind, std::string_view code) {
+    if (rejected_) rejected_->Add({KindName(kind), code}, 1);
+  }
+
+  void Finished(CallKind kind, const std::optional<Problem>& problem,
                 absl::Duration latency) {
     if (!validations_) return;
-    const std::string_view result = problem ? "invalid" : "valid";
+    const size_t k = Index(kind);
     validations_->Add(
-        {kind, result,
-         problem ? std::string_view(ProblemTypeName(problem->type))
-                 : std::string_view()},
+        problem ? invalid_[k][static_cast<size_t>(problem->type)] : valid_[k],
         1);
-    latency_->Observe({kind, result}, absl::ToDoubleSeconds(latency));
-    in_flight_->Add({kind}, -1);
+    latency_->Observe(latency_series_[k][problem ? 1 : 0],
+                      absl::ToDoubleSeconds(latency));
+    in_flight_->Add(in_flight_series_[k], -1);
   }
 
  private:
+  static size_t Index(CallKind kind) { return static_cast<size_t>(kind); }
+
+  using Series = common::MetricFamily::Series;
   common::MetricFamily* validations_ = nullptr;
   common::MetricFamily* latency_ = nullptr;
   common::MetricFamily* in_flight_ = nullptr;
   common::MetricFamily* rejected_ = nullptr;
   common::MetricFamily* grpc_latency_ = nullptr;
+  Series* in_flight_series_[kCallKinds] = {};
+  Series* answered_ok_[kCallKinds] = {};
+  Series* latency_series_[kCallKinds][2] = {};  // valid, invalid
+  Series* valid_[kCallKinds] = {};
+  Series* invalid_[kCallKinds][kProblemTypes] = {};
 };
 
 namespace {
@@ -141,22 +184,22 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
   if (absl::Status s = ValidateDcvRequest(*req); !s.ok()) {
-    metrics_->Rejected("dcv", "invalid_argument");
-    metrics_->Answered("DoDCV", "InvalidArgument", absl::Now() - start);
+    metrics_->Rejected(CallKind::kDcv, "invalid_argument");
+    metrics_->Answered(CallKind::kDcv, "InvalidArgument", absl::Now() - start);
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
   const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
   if (deadline - start < deps_.config.min_work_time) {
-    metrics_->Rejected("dcv", "deadline_exceeded");
-    metrics_->Answered("DoDCV", "DeadlineExceeded", absl::Now() - start);
+    metrics_->Rejected(CallKind::kDcv, "deadline_exceeded");
+    metrics_->Answered(CallKind::kDcv, "DeadlineExceeded", absl::Now() - start);
     reactor->Finish(
         grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                      absl::StrCat("not enough time left on clock: ",
                                   absl::FormatDuration(deadline - start))));
     return reactor;
   }
-  metrics_->Started("dcv");
+  metrics_->Started(CallKind::kDcv);
   resp->set_perspective(deps_.config.perspective);
   resp->set_rir(deps_.config.rir);
 
@@ -168,8 +211,8 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
       resp->clear_records();
     }
     const absl::Duration latency = absl::Now() - start;
-    metrics_->Finished("dcv", problem, latency);
-    metrics_->Answered("DoDCV", "OK", latency);
+    metrics_->Finished(CallKind::kDcv, problem, latency);
+    metrics_->Answered(CallKind::kDcv, "OK", latency);
     AuditLog("Validation result", "dcv", deps_.config,
              req->identifier().value(), req->challenge().type(),
              AuthzIdOf(*req), req->authz().regid(), problem, local.attempts,
@@ -216,22 +259,22 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
   if (absl::Status s = ValidateCaaRequest(*req); !s.ok()) {
-    metrics_->Rejected("caa", "invalid_argument");
-    metrics_->Answered("DoCAA", "InvalidArgument", absl::Now() - start);
+    metrics_->Rejected(CallKind::kCaa, "invalid_argument");
+    metrics_->Answered(CallKind::kCaa, "InvalidArgument", absl::Now() - start);
     reactor->Finish(ToGrpc(s));
     return reactor;
   }
   const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
   if (deadline - start < deps_.config.min_work_time) {
-    metrics_->Rejected("caa", "deadline_exceeded");
-    metrics_->Answered("DoCAA", "DeadlineExceeded", absl::Now() - start);
+    metrics_->Rejected(CallKind::kCaa, "deadline_exceeded");
+    metrics_->Answered(CallKind::kCaa, "DeadlineExceeded", absl::Now() - start);
     reactor->Finish(
         grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                      absl::StrCat("not enough time left on clock: ",
                                   absl::FormatDuration(deadline - start))));
     return reactor;
   }
-  metrics_->Started("caa");
+  metrics_->Started(CallKind::kCaa);
   resp->set_perspective(deps_.config.perspective);
   resp->set_rir(deps_.config.rir);
 
@@ -239,8 +282,8 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
                     std::optional<Problem> problem, const CaaResult& local) {
     if (problem) ToProto(*problem, resp->mutable_problem());
     const absl::Duration latency = absl::Now() - start;
-    metrics_->Finished("caa", problem, latency);
-    metrics_->Answered("DoCAA", "OK", latency);
+    metrics_->Finished(CallKind::kCaa, problem, latency);
+    metrics_->Answered(CallKind::kCaa, "OK", latency);
     AuditLog("CAA check result", "caa", deps_.config, req->identifier().value(),
              req->validationmethod(), AuthzIdOf(*req), req->accounturiid(),
              problem, local.attempts, local.resolvers, local.authenticated_data,

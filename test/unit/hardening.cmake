@@ -2,6 +2,10 @@
 va_unit_test(grpc_tls_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/grpc_tls_test.cc
   LIBS common_grpc va_proto gRPC::grpc++ absl::time absl::strings)
+# common/metrics: the /metrics text and the hot paths' series handles.
+va_unit_test(metrics_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/metrics_test.cc
+  LIBS common)
 # common/log_rate_limiter: a sample of each flood of lines, with counts.
 va_unit_test(log_rate_limiter_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/log_rate_limiter_test.cc
