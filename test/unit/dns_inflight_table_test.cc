@@ -1,3 +1,6 @@
+#include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -16,30 +19,46 @@ Waiter MakeWaiter(uint64_t id, absl::Time deadline) {
   return w;
 }
 
+// The table joins a waiter under its own spelling of the name.
+InFlightTable::JoinResult Join(InFlightTable& table, std::string name,
+                               RRType type, Waiter waiter) {
+  waiter.name = std::move(name);
+  return table.Join(type, std::move(waiter));
+}
+
+// The waiter with `id`, taken out of its flight, if it is there.
+std::optional<Waiter> Leave(InFlightTable& table, uint64_t flight_id,
+                            uint64_t id) {
+  std::vector<Waiter> taken = table.Find(flight_id)->TakeWaitersIf(
+      [id](const Waiter& w) { return w.id == id; });
+  if (taken.empty()) return std::nullopt;
+  return std::move(taken.front());
+}
+
 TEST(InFlightTableTest, IdenticalLookupsShareAFlight) {
   InFlightTable table;
-  auto first = table.Join("Me.example", RRType::kCAA,
-                          MakeWaiter(1, kT0 + absl::Seconds(1)));
+  auto first = Join(table, "Me.example", RRType::kCAA,
+                    MakeWaiter(1, kT0 + absl::Seconds(1)));
   EXPECT_TRUE(first.created);
-  auto second = table.Join("me.EXAMPLE", RRType::kCAA,
-                           MakeWaiter(2, kT0 + absl::Seconds(5)));
+  auto second = Join(table, "me.EXAMPLE", RRType::kCAA,
+                     MakeWaiter(2, kT0 + absl::Seconds(5)));
   EXPECT_FALSE(second.created);
   EXPECT_EQ(first.flight, second.flight);
   EXPECT_EQ(first.flight->waiters.size(), 2u);
   EXPECT_EQ(first.flight->qname, "Me.example") << "first spelling is sent";
   EXPECT_EQ(first.flight->deadline, kT0 + absl::Seconds(5))
       << "the flight runs under its latest waiter's deadline";
-  auto third = table.Join("me.example", RRType::kCAA,
-                          MakeWaiter(3, kT0 + absl::Seconds(2)));
+  auto third = Join(table, "me.example", RRType::kCAA,
+                    MakeWaiter(3, kT0 + absl::Seconds(2)));
   EXPECT_EQ(third.flight->deadline, kT0 + absl::Seconds(5));
   EXPECT_EQ(table.size(), 1u);
 }
 
 TEST(InFlightTableTest, DifferentNamesOrTypesAreNotCoalesced) {
   InFlightTable table;
-  auto a = table.Join("a.example", RRType::kCAA, MakeWaiter(1, kT0));
-  auto b = table.Join("b.example", RRType::kCAA, MakeWaiter(2, kT0));
-  auto c = table.Join("a.example", RRType::kTXT, MakeWaiter(3, kT0));
+  auto a = Join(table, "a.example", RRType::kCAA, MakeWaiter(1, kT0));
+  auto b = Join(table, "b.example", RRType::kCAA, MakeWaiter(2, kT0));
+  auto c = Join(table, "a.example", RRType::kTXT, MakeWaiter(3, kT0));
   EXPECT_TRUE(a.created && b.created && c.created);
   EXPECT_NE(a.flight, b.flight);
   EXPECT_NE(a.flight, c.flight);
@@ -49,13 +68,13 @@ TEST(InFlightTableTest, DifferentNamesOrTypesAreNotCoalesced) {
 
 TEST(InFlightTableTest, LeaveAndRemove) {
   InFlightTable table;
-  auto a = table.Join("a.example", RRType::kCAA, MakeWaiter(1, kT0));
-  table.Join("a.example", RRType::kCAA, MakeWaiter(2, kT0));
+  auto a = Join(table, "a.example", RRType::kCAA, MakeWaiter(1, kT0));
+  Join(table, "a.example", RRType::kCAA, MakeWaiter(2, kT0));
   const uint64_t id = a.flight->id;
-  std::optional<Waiter> left = table.Leave(id, 1);
+  std::optional<Waiter> left = Leave(table, id, 1);
   ASSERT_TRUE(left.has_value());
   EXPECT_EQ(left->id, 1u);
-  EXPECT_FALSE(table.Leave(id, 1).has_value());
+  EXPECT_FALSE(Leave(table, id, 1).has_value());
   EXPECT_EQ(table.Find(id)->waiters.size(), 1u);
 
   std::unique_ptr<Flight> removed = table.Remove(id);
@@ -65,7 +84,7 @@ TEST(InFlightTableTest, LeaveAndRemove) {
   EXPECT_EQ(table.Find("a.example", RRType::kCAA), nullptr);
   // Nothing is kept: the next lookup starts a new flight.
   EXPECT_TRUE(
-      table.Join("a.example", RRType::kCAA, MakeWaiter(3, kT0)).created);
+      Join(table, "a.example", RRType::kCAA, MakeWaiter(3, kT0)).created);
   EXPECT_EQ(table.RemoveAll().size(), 1u);
   EXPECT_EQ(table.size(), 0u);
 }

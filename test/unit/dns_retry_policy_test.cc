@@ -239,7 +239,7 @@ TEST(RetryPolicyTest, ResolverOrderIsARandomPermutation) {
   absl::BitGen gen;
   std::set<int> firsts;
   for (int i = 0; i < 300; ++i) {
-    std::vector<int> order = RetryPolicy::ResolverOrder(4, gen);
+    RetryPolicy::ResolverList order = RetryPolicy::ResolverOrder(4, gen);
     ASSERT_EQ(order.size(), 4u);
     EXPECT_EQ(std::set<int>(order.begin(), order.end()),
               (std::set<int>{0, 1, 2, 3}));

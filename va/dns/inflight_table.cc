@@ -26,18 +26,8 @@ Flight* InFlightTable::FindLowered(KeyRef key) {
   return it == by_key_.end() ? nullptr : it->second;
 }
 
-InFlightTable::JoinResult InFlightTable::Join(absl::string_view name,
-                                              RRType type, Waiter waiter) {
-  return JoinImpl(name, type, std::move(waiter));
-}
-
-InFlightTable::JoinResult InFlightTable::Join(RRType type, Waiter&& waiter) {
-  return JoinImpl(waiter.name, type, std::move(waiter));
-}
-
-InFlightTable::JoinResult InFlightTable::JoinImpl(absl::string_view name,
-                                                  RRType type,
-                                                  Waiter&& waiter) {
+InFlightTable::JoinResult InFlightTable::Join(RRType type, Waiter waiter) {
+  const absl::string_view name = waiter.name;  // moved from only at the end
   char buf[kMaxLoweredOnStack];
   std::string heap;
   const absl::string_view lowered = Lowered(name, buf, sizeof(buf), heap);
@@ -75,19 +65,20 @@ Flight* InFlightTable::Find(absl::string_view name, RRType type) {
   return FindLowered({Lowered(name, buf, sizeof(buf), heap), type});
 }
 
-std::optional<Waiter> InFlightTable::Leave(uint64_t flight_id,
-                                           uint64_t waiter_id) {
-  Flight* flight = Find(flight_id);
-  if (flight == nullptr) return std::nullopt;
-  auto& waiters = flight->waiters;
-  auto it = std::find_if(waiters.begin(), waiters.end(),
-                         [&](const Waiter& w) { return w.id == waiter_id; });
-  if (it == waiters.end()) return std::nullopt;
-  Waiter out = std::move(*it);
-  // Order among waiters does not matter: swap-and-pop.
-  if (it != waiters.end() - 1) *it = std::move(waiters.back());
-  waiters.pop_back();
-  return out;
+std::vector<Waiter> Flight::TakeWaitersIf(
+    absl::FunctionRef<bool(const Waiter&)> pred) {
+  std::vector<Waiter> taken;
+  for (size_t i = 0; i < waiters.size();) {
+    if (!pred(waiters[i])) {
+      ++i;
+      continue;
+    }
+    taken.push_back(std::move(waiters[i]));
+    // Order among waiters does not matter: swap-and-pop.
+    if (i + 1 != waiters.size()) waiters[i] = std::move(waiters.back());
+    waiters.pop_back();
+  }
+  return taken;
 }
 
 std::unique_ptr<Flight> InFlightTable::Remove(uint64_t flight_id) {

@@ -8,16 +8,16 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "va/dns/resolver.h"
+#include "va/dns/retry_policy.h"
 #include "va/dns/timer_queue.h"
 
 namespace va::dns {
@@ -52,7 +52,7 @@ struct Flight {
   TimerQueue::Id waiter_timer = 0;
 
   // Retry state (driven by the event loop).
-  absl::InlinedVector<int, 4> resolver_order;
+  RetryPolicy::ResolverList resolver_order;
   int tries = 0;
   int last_resolver = -1;
   Outcome last_outcome = Outcome::kDeadline;
@@ -67,6 +67,11 @@ struct Flight {
   // Waiting for a free slot on its resolver's channel (the loop caps the
   // queries in flight per channel).
   bool queued = false;
+
+  // Removes and returns the waiters `pred` selects (a deadline came, their
+  // tries are used up); the order of the others is not kept.
+  std::vector<Waiter> TakeWaitersIf(
+      absl::FunctionRef<bool(const Waiter&)> pred);
 };
 
 class InFlightTable {
@@ -76,20 +81,14 @@ class InFlightTable {
     bool created;  // false: the waiter was coalesced into an existing flight
   };
 
-  // Adds `waiter` to the flight for (name, type), creating the flight when
-  // none is in flight. Names compare case-insensitively. Extends the
-  // flight's deadline to the waiter's. The waiter's tries_base is set from
-  // the flight's tries so far.
-  JoinResult Join(absl::string_view name, RRType type, Waiter waiter);
-  // The same with the waiter's own spelling of the name (no copy of it).
-  JoinResult Join(RRType type, Waiter&& waiter);
+  // Adds `waiter` to the flight for (waiter.name, type), creating the
+  // flight when none is in flight. Names compare case-insensitively.
+  // Extends the flight's deadline to the waiter's. The waiter's tries_base
+  // is set from the flight's tries so far.
+  JoinResult Join(RRType type, Waiter waiter);
 
   Flight* Find(uint64_t flight_id);
   Flight* Find(absl::string_view name, RRType type);
-
-  // Removes one waiter (its own deadline came). The flight stays, even if
-  // it has no waiters left; the caller decides.
-  std::optional<Waiter> Leave(uint64_t flight_id, uint64_t waiter_id);
 
   // Removes the flight (its answer is in, or nobody waits any more); the
   // caller delivers to the waiters it still holds.
@@ -118,8 +117,6 @@ class InFlightTable {
   static constexpr size_t kMaxLoweredOnStack = 256;
 
   Flight* FindLowered(KeyRef key);
-  // `name` may point into `waiter`, which is moved from only at the end.
-  JoinResult JoinImpl(absl::string_view name, RRType type, Waiter&& waiter);
 
   absl::flat_hash_map<KeyRef, Flight*> by_key_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Flight>> by_id_;

@@ -193,13 +193,8 @@ void ResolverLoop::Intake(Request request) {
     return;
   }
   flight->query = *BuildQuery(flight->qname, type, config_.edns_udp_size);
-  const int n = static_cast<int>(channels_.size());
-  if (n == 1) {
-    flight->resolver_order.assign(1, 0);
-  } else {
-    std::vector<int> order = RetryPolicy::ResolverOrder(n, rng_);
-    flight->resolver_order.assign(order.begin(), order.end());
-  }
+  flight->resolver_order =
+      RetryPolicy::ResolverOrder(static_cast<int>(channels_.size()), rng_);
   config_.observer->OnInFlightChange(+1);
   StartTry(flight->id);
 }
@@ -411,17 +406,9 @@ int ResolverLoop::CompleteExhaustedWaiters(Flight& flight, Outcome outcome) {
   }
   // All exhausted: the flight ends and FinishFlight delivers to everyone.
   if (!any_exhausted || fewest >= max_tries) return fewest;
-  std::vector<Waiter> done;
-  auto& waiters = flight.waiters;
-  for (size_t i = 0; i < waiters.size();) {
-    if (flight.tries - waiters[i].tries_base >= max_tries) {
-      done.push_back(std::move(waiters[i]));
-      if (i + 1 != waiters.size()) waiters[i] = std::move(waiters.back());
-      waiters.pop_back();
-    } else {
-      ++i;
-    }
-  }
+  std::vector<Waiter> done = flight.TakeWaitersIf([&](const Waiter& w) {
+    return flight.tries - w.tries_base >= max_tries;
+  });
   for (Waiter& w : done) {
     Complete(w, flight.type, &flight, outcome, nullptr, false);
   }
@@ -472,20 +459,11 @@ void ResolverLoop::OnWaiterDeadlines(uint64_t flight_id) {
   const Outcome outcome = flight->try_id != 0 ? Outcome::kTimeout
                           : flight->tries > 0 ? flight->last_outcome
                                               : Outcome::kDeadline;
-  std::vector<Waiter> expired;
+  std::vector<Waiter> expired = flight->TakeWaitersIf(
+      [now](const Waiter& w) { return w.deadline <= now; });
   absl::Time next = absl::InfiniteFuture();
-  auto& waiters = flight->waiters;
-  for (size_t i = 0; i < waiters.size();) {
-    if (waiters[i].deadline <= now) {
-      expired.push_back(std::move(waiters[i]));
-      if (i + 1 != waiters.size()) waiters[i] = std::move(waiters.back());
-      waiters.pop_back();
-    } else {
-      next = std::min(next, waiters[i].deadline);
-      ++i;
-    }
-  }
-  const bool nobody_left = waiters.empty();
+  for (const Waiter& w : flight->waiters) next = std::min(next, w.deadline);
+  const bool nobody_left = flight->waiters.empty();
   if (!nobody_left) ArmWaiterTimer(*flight, next);
   for (Waiter& w : expired) {
     Complete(w, flight->type, flight, outcome, nullptr, false);

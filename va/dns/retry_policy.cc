@@ -76,8 +76,9 @@ absl::Duration RetryPolicy::Backoff(int retry, double unit) const {
   return MaxBackoff(retry) * unit;
 }
 
-std::vector<int> RetryPolicy::ResolverOrder(int n, absl::BitGenRef gen) {
-  std::vector<int> order(std::max(n, 0));
+RetryPolicy::ResolverList RetryPolicy::ResolverOrder(int n,
+                                                     absl::BitGenRef gen) {
+  ResolverList order(std::max(n, 0));
   std::iota(order.begin(), order.end(), 0);
   // Fisher-Yates with absl's unbiased uniform draws.
   for (int i = n - 1; i > 0; --i) {

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -95,7 +96,9 @@ class RetryPolicy {
   // A random order of the resolvers 0..n-1. Try i goes to
   // order[i % n], so the first resolver is random and each retry goes to a
   // different resolver until all have been asked.
-  static std::vector<int> ResolverOrder(int n, absl::BitGenRef gen);
+  // Inline for up to 4 resolvers: a lookup's order allocates nothing.
+  using ResolverList = absl::InlinedVector<int, 4>;
+  static ResolverList ResolverOrder(int n, absl::BitGenRef gen);
   static int ResolverForTry(absl::Span<const int> order, int try_index);
 
   struct Decision {
