@@ -56,6 +56,12 @@ void RetryBudget::AdvanceLocked(absl::Time now) {
   }
 }
 
+RetryBudget::Slice& RetryBudget::CurrentSliceLocked() {
+  Slice& slice = slices_[current_ % kSlices];
+  if (slice.index != current_) slice = Slice{current_, 0, 0};  // reused
+  return slice;
+}
+
 double RetryBudget::AvailableLocked() const {
   return deposits_ - withdrawals_ + reserve_;
 }
@@ -64,9 +70,7 @@ void RetryBudget::OnFirstTry(absl::Time now) {
   if (!options_.enabled) return;
   absl::MutexLock lock(&mu_);
   AdvanceLocked(now);
-  Slice& slice = slices_[current_ % kSlices];
-  if (slice.index != current_) slice = Slice{current_, 0, 0};
-  slice.deposits += options_.ratio;
+  CurrentSliceLocked().deposits += options_.ratio;
   deposits_ += options_.ratio;
 }
 
@@ -75,9 +79,7 @@ bool RetryBudget::TrySpendRetry(absl::Time now) {
   absl::MutexLock lock(&mu_);
   AdvanceLocked(now);
   if (AvailableLocked() < 1) return false;
-  Slice& slice = slices_[current_ % kSlices];
-  if (slice.index != current_) slice = Slice{current_, 0, 0};
-  slice.withdrawals += 1;
+  CurrentSliceLocked().withdrawals += 1;
   withdrawals_ += 1;
   return true;
 }

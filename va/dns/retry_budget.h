@@ -87,6 +87,9 @@ class RetryBudget {
 
   void AdvanceLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   double AvailableLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The slice for current_ (after AdvanceLocked), cleared if it last held
+  // an older slice's counts.
+  Slice& CurrentSliceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RetryBudgetOptions options_;
   const absl::Time epoch_;
