@@ -13,4 +13,10 @@ if(TARGET va AND TARGET dnstestsrv AND TARGET vabench)
   add_test(NAME bench_smoke
     COMMAND ${CMAKE_SOURCE_DIR}/bench/run.sh --smoke --build-dir ${CMAKE_BINARY_DIR})
   set_tests_properties(bench_smoke PROPERTIES LABELS integration TIMEOUT 120)
+  # bench/profile.sh stays runnable: a small outage, every answer transient.
+  add_test(NAME bench_profile_smoke
+    COMMAND ${CMAKE_COMMAND} -E env PROFILE_DIR=${CMAKE_BINARY_DIR}/profile-smoke
+      ${CMAKE_SOURCE_DIR}/bench/profile.sh ${CMAKE_BINARY_DIR} outage 50 2s)
+  set_tests_properties(bench_profile_smoke PROPERTIES LABELS integration
+    TIMEOUT 120 PASS_REGULAR_EXPRESSION "outcomes: dns/transient=50\n")
 endif()
