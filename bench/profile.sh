@@ -60,6 +60,12 @@ trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
   --management "127.0.0.1:$MGMT" --records "$RECORDS" --history=false \
   >"$W/dnstestsrv.log" 2>&1 &
 PIDS+=($!)
+# It listens only once the records are loaded; queries sent earlier would be
+# refused and show up as transient failures in the figures.
+for _ in $(seq 300); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$DNS") 2>/dev/null && break
+  sleep 0.1
+done
 # shellcheck disable=SC2086  # VA_WRAP and VA_FLAGS are word lists
 ${VA_WRAP:-} "$B/cmd/va/va" --listen "127.0.0.1:$VA" --plaintext \
   --dns-resolvers "127.0.0.1:$DNS" --dns-timeout 1s \
