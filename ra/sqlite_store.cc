@@ -339,6 +339,24 @@ absl::Status SqliteStore::AddEventLocked(int64_t id, absl::Time at,
   return s.Run();
 }
 
+absl::StatusOr<bool> SqliteStore::TryLeaseLocked(int64_t id,
+                                                 const std::string& owner,
+                                                 absl::Time now,
+                                                 absl::Time lease_until) {
+  Statement s(db_,
+              "UPDATE authz SET lease_owner = ?, lease_expires_us = ? "
+              "WHERE id = ? AND status = 'pending' "
+              "AND challenge_status = 'processing' AND next_attempt_us <= ? "
+              "AND (lease_owner IS NULL OR lease_expires_us <= ?)");
+  s.BindText(1, owner);
+  s.BindTime(2, lease_until);
+  s.Bind(3, id);
+  s.BindTime(4, now);
+  s.BindTime(5, now);
+  if (absl::Status st = s.Run(); !st.ok()) return st;
+  return sqlite3_changes(db_) == 1;
+}
+
 absl::Status SqliteStore::LostCasLocked(int64_t id, const char* what) {
   absl::StatusOr<AuthzRecord> current = ReadLocked(id);
   if (!current.ok()) return current.status();
@@ -460,20 +478,11 @@ absl::StatusOr<std::vector<AuthzRecord>> SqliteStore::ClaimDue(
   }
   std::vector<AuthzRecord> claimed;
   for (int64_t id : ids) {
-    // The same compare-and-set as Claim(): a PostgreSQL backend would do
-    // this with SELECT ... FOR UPDATE SKIP LOCKED instead of one writer.
-    Statement s(db_,
-                "UPDATE authz SET lease_owner = ?, lease_expires_us = ? "
-                "WHERE id = ? AND status = 'pending' "
-                "AND challenge_status = 'processing' AND next_attempt_us <= ? "
-                "AND (lease_owner IS NULL OR lease_expires_us <= ?)");
-    s.BindText(1, owner);
-    s.BindTime(2, lease_until);
-    s.Bind(3, id);
-    s.BindTime(4, now);
-    s.BindTime(5, now);
-    if (absl::Status st = s.Run(); !st.ok()) return st;
-    if (sqlite3_changes(db_) != 1) continue;
+    // A PostgreSQL backend would do this with SELECT ... FOR UPDATE SKIP
+    // LOCKED instead of one writer.
+    absl::StatusOr<bool> leased = TryLeaseLocked(id, owner, now, lease_until);
+    if (!leased.ok()) return leased.status();
+    if (!*leased) continue;
     absl::StatusOr<AuthzRecord> record = ReadLocked(id);
     if (!record.ok()) return record.status();
     claimed.push_back(*std::move(record));
@@ -489,18 +498,9 @@ absl::StatusOr<AuthzRecord> SqliteStore::Claim(int64_t id,
   absl::MutexLock lock(&mu_);
   Transaction tx(db_);
   if (!tx.begin_status().ok()) return tx.begin_status();
-  Statement s(db_,
-              "UPDATE authz SET lease_owner = ?, lease_expires_us = ? "
-              "WHERE id = ? AND status = 'pending' "
-              "AND challenge_status = 'processing' AND next_attempt_us <= ? "
-              "AND (lease_owner IS NULL OR lease_expires_us <= ?)");
-  s.BindText(1, owner);
-  s.BindTime(2, lease_until);
-  s.Bind(3, id);
-  s.BindTime(4, now);
-  s.BindTime(5, now);
-  if (absl::Status st = s.Run(); !st.ok()) return st;
-  if (sqlite3_changes(db_) != 1) return LostCasLocked(id, "claim");
+  absl::StatusOr<bool> leased = TryLeaseLocked(id, owner, now, lease_until);
+  if (!leased.ok()) return leased.status();
+  if (!*leased) return LostCasLocked(id, "claim");
   absl::StatusOr<AuthzRecord> record = ReadLocked(id);
   if (!record.ok()) return record.status();
   if (absl::Status st = tx.Commit(); !st.ok()) return st;

@@ -73,6 +73,11 @@ class SqliteStore : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The error for a compare-and-set that changed no row: NOT_FOUND when the
   // authorization does not exist, ABORTED otherwise.
+  // The lease compare-and-set of Claim() and ClaimDue(): true if this owner
+  // now holds the lease, false if another holds it or the attempt is not due.
+  absl::StatusOr<bool> TryLeaseLocked(int64_t id, const std::string& owner,
+                                      absl::Time now, absl::Time lease_until)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LostCasLocked(int64_t id, const char* what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
