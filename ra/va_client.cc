@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_callback_queue.h"
 #include "common/json_log.h"
 #include "proto/va.grpc.pb.h"
 
@@ -383,6 +384,7 @@ absl::StatusOr<std::unique_ptr<VaClient>> NewGrpcVaClient(
   if (options.credentials == nullptr) {
     return absl::InvalidArgumentError("VA channel credentials are required");
   }
+  common::KeepGrpcCallbackQueue();
   return std::unique_ptr<VaClient>(new GrpcVaClient(std::move(options)));
 }
 

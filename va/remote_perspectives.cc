@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_callback_queue.h"
 #include "common/json_log.h"
 #include "proto/va.grpc.pb.h"
 #include "va/quorum.h"
@@ -515,6 +516,7 @@ absl::StatusOr<std::unique_ptr<RemotePerspectives>> RemotePerspectives::Create(
     endpoint->timeout = remote.timeout > absl::ZeroDuration()
                             ? remote.timeout
                             : config.remote_timeout;
+    common::KeepGrpcCallbackQueue();
     endpoint->channel = grpc::CreateCustomChannel(remote.address, *creds, args);
     endpoint->va = ::va::VA::NewStub(endpoint->channel);
     endpoint->caa = ::va::CAA::NewStub(endpoint->channel);

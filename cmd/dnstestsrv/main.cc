@@ -7,10 +7,10 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "common/http_server.h"
 #include "dnstestsrv/dns_server.h"
 #include "dnstestsrv/fault_table.h"

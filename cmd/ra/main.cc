@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/cli.h"
+#include "common/grpc_callback_queue.h"
 #include "common/grpc_tls.h"
 #include "common/json_log.h"
 #include "ra/authz_waiters.h"
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_credentials,
                            &port);
   builder.RegisterService(&service);
+  common::KeepGrpcCallbackQueue();
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)));

@@ -19,6 +19,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/cli.h"
+#include "common/grpc_callback_queue.h"
 #include "common/grpc_tls.h"
 #include "common/http_server.h"
 #include "common/json_log.h"
@@ -217,6 +218,7 @@ int main(int argc, char** argv) {
   // gRPC 1.51 it also drops the filter that enforces the limit above.
   builder.RegisterService(&va_service);
   builder.RegisterService(&caa_service);
+  common::KeepGrpcCallbackQueue();
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     return Fail(absl::StrCat("--listen: cannot serve on ",

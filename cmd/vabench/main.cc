@@ -29,6 +29,7 @@
 #include "bench/lib/report.h"
 #include "cmd/vabench/load_generator.h"
 #include "common/cli.h"
+#include "common/grpc_callback_queue.h"
 #include "common/grpc_tls.h"
 
 // Target and transport.
@@ -264,6 +265,7 @@ int main(int argc, char** argv) {
     // connection between them.
     args.SetInt("vabench.channel", i);
     args.SetMaxReceiveMessageSize(4 << 20);
+    common::KeepGrpcCallbackQueue();
     auto channel =
         grpc::CreateCustomChannel(absl::GetFlag(FLAGS_va), *creds, args);
     if (!channel->WaitForConnected(absl::ToChronoTime(connect_by))) {

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_callback_queue.h"
 
 namespace ra::testing {
 
@@ -103,6 +104,7 @@ class FakeVa::CaaService : public va::CAA::CallbackService {
 };
 
 std::unique_ptr<FakeVa> FakeVa::Start(const std::string& address) {
+  common::KeepGrpcCallbackQueue();
   std::unique_ptr<FakeVa> fake(new FakeVa());
   fake->dcv_service_ = std::make_unique<DcvService>(fake.get());
   fake->caa_service_ = std::make_unique<CaaService>(fake.get());

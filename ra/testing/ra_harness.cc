@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_callback_queue.h"
 
 namespace ra::testing {
 
@@ -44,6 +45,7 @@ absl::StatusOr<std::unique_ptr<RaHarness>> RaHarness::Start(
                                             h->scheduler_.get(), waiters,
                                             options.service);
 
+  common::KeepGrpcCallbackQueue();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
