@@ -76,9 +76,14 @@ for _ in $(seq 300); do
   (exec 3<>"/dev/tcp/127.0.0.1/$VA") 2>/dev/null && break
   sleep 0.1
 done
-# The VA itself, not a wrapper script (heaptrack is one).
+# The VA itself, not a wrapper that started it (heaptrack's script, perf);
+# under valgrind the VA's process is named after the tool.
 VA_PID=$(pgrep -f -- "--listen 127.0.0.1:$VA" | while read -r p; do
-  [[ $(cat "/proc/$p/comm" 2>/dev/null) == va* ]] && echo "$p"; done | head -1)
+  case $(cat "/proc/$p/comm" 2>/dev/null) in
+    bash | sh | env | heaptrack | perf) ;;
+    *) echo "$p" ;;
+  esac
+done | tail -1)
 "$VABENCH" --va "127.0.0.1:$VA" --plaintext --va-pid "${VA_PID:-0}" \
   --va-metrics "127.0.0.1:$METRICS" "${NS[@]}" "${BENCH_FLAGS[@]}"
 kill "$VA_PID" 2>/dev/null || true

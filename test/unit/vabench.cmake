@@ -19,4 +19,19 @@ if(TARGET va AND TARGET dnstestsrv AND TARGET vabench)
       ${CMAKE_SOURCE_DIR}/bench/profile.sh ${CMAKE_BINARY_DIR} outage 50 2s)
   set_tests_properties(bench_profile_smoke PROPERTIES LABELS integration
     TIMEOUT 120 PASS_REGULAR_EXPRESSION "outcomes: dns/transient=50\n")
+  # bench/soak.py: one VA through three short cycles of steady load, loss
+  # and a dead TLD; fails on a wrong outcome, growth or anything left over.
+  add_test(NAME bench_soak_smoke
+    COMMAND ${CMAKE_SOURCE_DIR}/bench/soak.py --build-dir ${CMAKE_BINARY_DIR}
+      --smoke)
+  set_tests_properties(bench_soak_smoke PROPERTIES LABELS integration
+    TIMEOUT 180 PASS_REGULAR_EXPRESSION "All checks passed")
+  # ... and its checks do fail: a VA with another CAA identity is refused by
+  # the names whose CAA set names letsencrypt.org.
+  add_test(NAME bench_soak_detects_failures
+    COMMAND ${CMAKE_SOURCE_DIR}/bench/soak.py --build-dir ${CMAKE_BINARY_DIR}
+      --smoke --cycles 1 --va-flag=--issuer-domain=other-ca.example)
+  set_tests_properties(bench_soak_detects_failures PROPERTIES
+    LABELS integration TIMEOUT 180
+    PASS_REGULAR_EXPRESSION "steady lane: [0-9]+ of 400 valid ..'caa': [0-9]+")
 endif()
