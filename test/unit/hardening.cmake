@@ -14,3 +14,7 @@ va_unit_test(log_rate_limiter_test
 va_unit_test(json_log_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/json_log_test.cc
   LIBS common)
+# common/grpc_callback_queue: gRPC's callback queue outlives every channel.
+va_unit_test(grpc_callback_queue_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/grpc_callback_queue_test.cc
+  LIBS common_grpc gRPC::grpc++ absl::synchronization absl::time)
