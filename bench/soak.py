@@ -13,13 +13,13 @@ one VA and, until --duration is over, repeats a cycle of three phases:
           everything (--wave validations at once, --wave-deadline each).
 
 It samples the VA's RSS, descriptors and threads, and fails (exit 1) if:
-  - a healthy or lossy validation is not valid (below --min-valid), or an
-    outage validation is not answered with a transient dns problem before
-    its deadline;
+  - fewer healthy validations are valid than --min-valid (99.9%), fewer
+    lossy ones than --min-valid-lossy (99.5%), or an outage validation is
+    not answered with a transient dns problem before its deadline;
   - RSS measured at the same point of each cycle (idle, after the cycle)
     grows from the second cycle to the last by more than 10% + 8 MiB (not
     checked for an ASan build, whose quarantine holds freed memory);
-  - the descriptor count at idle is not back to the first cycle's;
+  - the descriptor count at idle grows beyond the first two cycles' (+2);
   - the VA's in-flight gauges are not 0 at the end, or it does not exit 0 on
     SIGTERM.
 
@@ -44,6 +44,8 @@ import urllib.request
 MIB = 1024 * 1024
 RSS_GROWTH_RATIO = 0.10
 RSS_GROWTH_SLACK = 8 * MIB
+# gRPC and c-ares open and close a socket or two of their own accord.
+FD_SLACK = 2
 
 
 def free_ports(n):
@@ -141,8 +143,13 @@ def main():
                     help="outage validations started at once")
     ap.add_argument("--wave-deadline", default="5s")
     ap.add_argument("--min-valid", type=float, default=0.999,
-                    help="share of healthy and lossy validations that must "
-                    "be valid")
+                    help="share of healthy validations that must be valid")
+    # At one query in three lost, a lookup fails all its 10 tries with a
+    # chance of 0.33^10 (1.6e-5), and every validation coalesced onto it
+    # (all those under one zone at that moment) fails with it: in a
+    # 10-minute soak that happened twice, to 7 and to 1 of 5,000.
+    ap.add_argument("--min-valid-lossy", type=float, default=0.995,
+                    help="share of lossy validations that must be valid")
     ap.add_argument("--smoke", action="store_true",
                     help="short cycles at low rates (CI)")
     ap.add_argument("--cycles", type=int,
@@ -272,7 +279,7 @@ def soak(args, work, va, va_port, metrics_port, vabench, spaces):
                 failures.append(f"the VA exited ({va.returncode}) in cycle "
                                 f"{cycle}, {phase}")
                 return report(args, rows, idle, failures, notes, work)
-        idle.append(settle(va.pid, idle[0]["fds"] if idle else None))
+        idle.append(settle(va.pid))
         if args.cycles and cycle >= args.cycles:
             break
         if not args.cycles and time.time() - start >= args.duration:
@@ -317,19 +324,23 @@ def check_lane(args, cycle, phase, r):
         # Every one a transient dns problem, within its deadline.
         wrong = {k: v for k, v in r["outcomes"].items() if k != "dns/transient"}
         return [f"{where}: not all transient dns problems: {wrong}"] if wrong else []
-    if valid < args.min_valid * done:
+    floor = args.min_valid_lossy if r["label"] == "lossy" else args.min_valid
+    if valid < floor * done:
         return [f"{where}: {valid} of {done} valid ({r['outcomes']})"]
     return []
 
 
-def settle(pid, want_fds):
-    """Idle sample after a cycle: waits (≤ 5 s) for the descriptors of the
-    load generators' connections to be closed."""
+def settle(pid):
+    """Idle sample after a cycle, once the descriptor count has held still
+    for 1 s (the load generators' connections closed), at most 5 s."""
     until = time.time() + 5
     s = proc_sample(pid)
-    while want_fds is not None and s["fds"] != want_fds and time.time() < until:
-        time.sleep(0.2)
-        s = proc_sample(pid)
+    while time.time() < until:
+        time.sleep(1)
+        now = proc_sample(pid)
+        if now["fds"] == s["fds"]:
+            return now
+        s = now
     return s
 
 
@@ -342,10 +353,11 @@ def sanitized(pid):
 
 def check_idle(idle, sanitized):
     failures = []
-    for i, s in enumerate(idle[1:], start=2):
-        if s["fds"] != idle[0]["fds"]:
+    base_fds = max(s["fds"] for s in idle[:2])
+    for i, s in enumerate(idle[2:], start=3):
+        if s["fds"] > base_fds + FD_SLACK:
             failures.append(f"open descriptors at idle after cycle {i}: "
-                            f"{s['fds']}, after cycle 1: {idle[0]['fds']}")
+                            f"{s['fds']}, after cycles 1-2: at most {base_fds}")
     if len(idle) >= 3 and not sanitized:
         # The first cycle warms up (allocator arenas, gRPC thread pools).
         ref, last = idle[1]["rss"], idle[-1]["rss"]
