@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/create_channel_posix.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -37,6 +38,18 @@ int NextingThreads() {
     if (name == "nexting_thread") ++n;
   }
   closedir(dir);
+  return n;
+}
+
+// The pollers name themselves once running, a moment after they start: the
+// count once it reaches at least `at_least` (or what it is after 5 s).
+int WaitForNextingThreads(int at_least) {
+  const absl::Time until = absl::Now() + absl::Seconds(5);
+  int n = NextingThreads();
+  while (n < at_least && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(10));
+    n = NextingThreads();
+  }
   return n;
 }
 
@@ -71,7 +84,7 @@ TEST(GrpcCallbackQueueTest, OutlivesEveryChannelOnceKept) {
   // ctest runs each test in a fresh process: no callback API used yet.
   EXPECT_EQ(NextingThreads(), 0);
   KeepGrpcCallbackQueue();
-  const int pollers = NextingThreads();
+  const int pollers = WaitForNextingThreads(2);
   EXPECT_GE(pollers, 2);  // the queue exists, held by the kept channel
   for (int i = 0; i < 20; ++i) CallbackCallOnAThrowawayChannel();
   // Same queue, same pollers: never torn down and made again.
@@ -82,7 +95,7 @@ TEST(GrpcCallbackQueueTest, KeptOnceWhenCalledFromManyThreads) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) threads.emplace_back(KeepGrpcCallbackQueue);
   for (std::thread& t : threads) t.join();
-  const int pollers = NextingThreads();
+  const int pollers = WaitForNextingThreads(2);
   EXPECT_GE(pollers, 2);
   KeepGrpcCallbackQueue();
   CallbackCallOnAThrowawayChannel();
