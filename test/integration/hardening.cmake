@@ -6,3 +6,5 @@ va_integration_test(mtls_integration_test
   SOURCES mtls_integration_test.cc LIBS common_grpc)
 va_integration_test(dns_fault_integration_test
   SOURCES dns_fault_integration_test.cc LIBS dnstestsrv_wire)
+# The harness itself: servers whose port was taken start again elsewhere.
+va_integration_test(harness_test SOURCES harness_test.cc)

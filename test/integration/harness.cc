@@ -262,6 +262,43 @@ absl::Status WaitForTcpPort(int port, absl::Duration timeout) {
       absl::StrCat("port ", port, " not listening"));
 }
 
+namespace {
+
+// Lines of `path` that contain `needle` (0 if it cannot be read).
+int CountInFile(const std::string& path, const std::string& needle) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(needle) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<Process> StartListening(absl::FunctionRef<Launch()> launch,
+                                       const std::string& log_path,
+                                       absl::Duration timeout) {
+  constexpr int kTries = 3;
+  for (int attempt = 1;; ++attempt) {
+    Launch l = launch();
+    const int seen = CountInFile(log_path, l.ready);
+    absl::StatusOr<Process> p = Process::Start(l.argv, log_path);
+    if (!p.ok()) return p.status();
+    const absl::Time until = absl::Now() + timeout;
+    while (absl::Now() < until && p->Running()) {
+      if (CountInFile(log_path, l.ready) > seen) return p;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    if (p->Running() || attempt == kTries) {
+      return absl::UnavailableError(absl::StrCat(l.argv[0], " did not log \"",
+                                                 l.ready, "\" (try ", attempt,
+                                                 "); log:\n", p->Log()));
+    }
+    // Exited before listening: most likely a port was taken; fresh ports.
+  }
+}
+
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          absl::Duration timeout) {
   CommandResult result;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -63,6 +64,22 @@ class Process {
 
 // Waits until a TCP connect to 127.0.0.1:port succeeds.
 absl::Status WaitForTcpPort(int port, absl::Duration timeout);
+
+// A server's command line on ports picked just now, and the line it logs
+// once it listens on them (its own line: a connect could reach whoever took
+// the port instead).
+struct Launch {
+  std::vector<std::string> argv;
+  std::string ready;
+};
+// Starts the server `launch` describes and waits up to `timeout` for its
+// `ready` line. A port picked by FreePort() can be taken by another process
+// (another test's server, any connection's local port) before the server
+// binds it; the server then exits, and is started again from a fresh
+// `launch()` (3 tries, one log). Fails if it runs but is not ready in time.
+absl::StatusOr<Process> StartListening(
+    absl::FunctionRef<Launch()> launch, const std::string& log_path,
+    absl::Duration timeout = absl::Seconds(10));
 
 // Runs a command to completion, capturing stdout; stderr goes to the log.
 struct CommandResult {

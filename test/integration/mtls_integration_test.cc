@@ -168,20 +168,23 @@ class MtlsIntegrationTest : public ::testing::Test {
     s = stack_->Start();
     ASSERT_TRUE(s.ok()) << s;
 
-    tls_port_ = FreePort();
-    auto va = Process::Start(
-        {ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", tls_port_),
-         absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
-         "--issuer-domain=letsencrypt.org",
-         absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
-         absl::StrCat("--tls-key=", pki_->Path("server.key")),
-         absl::StrCat("--tls-ca=", pki_->Path("ca.pem")),
-         "--tls-client-names=ra.example"},
+    auto va = StartListening(
+        [] {
+          tls_port_ = FreePort();
+          return Launch{{ProgramPath("va"),
+                         absl::StrCat("--listen=127.0.0.1:", tls_port_),
+                         absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
+                         "--issuer-domain=letsencrypt.org",
+                         absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
+                         absl::StrCat("--tls-key=", pki_->Path("server.key")),
+                         absl::StrCat("--tls-ca=", pki_->Path("ca.pem")),
+                         "--tls-client-names=ra.example"},
+                        absl::StrCat("\"va serving\",\"listen\":\"127.0.0.1:",
+                                     tls_port_, "\"")};
+        },
         stack_->dir() + "/va-tls.log");
     ASSERT_TRUE(va.ok()) << va.status();
     tls_va_ = new Process(*std::move(va));
-    s = WaitForTcpPort(tls_port_, absl::Seconds(10));
-    ASSERT_TRUE(s.ok()) << s << "\n" << tls_va_->Log();
 
     const KeyAuthz k = MakeKeyAuthz(77);
     key_authz_ = k.key_authorization;

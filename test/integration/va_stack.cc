@@ -19,8 +19,6 @@ std::string VaStack::dns_addr() const {
 absl::Status VaStack::Start(const VaStackOptions& options) {
   dir_ = TempDir("va-stack");
   if (options.start_dns) {
-    dns_port_ = FreePort(/*udp_too=*/true);
-    mgmt_port_ = FreePort();
     dns_flags_ = options.dns_flags;
     if (auto s = StartDns(); !s.ok()) return s;
   }
@@ -28,14 +26,27 @@ absl::Status VaStack::Start(const VaStackOptions& options) {
 }
 
 absl::Status VaStack::StartDns() {
-  std::vector<std::string> argv = {
-      ProgramPath("dnstestsrv"), absl::StrCat("--dns01=", dns_addr()),
-      absl::StrCat("--management=127.0.0.1:", mgmt_port_)};
-  argv.insert(argv.end(), dns_flags_.begin(), dns_flags_.end());
-  auto dns = Process::Start(argv, dir_ + "/dnstestsrv.log");
+  // Fresh ports on the first start (and on a try after a port was taken);
+  // a restart keeps its ports, as a real server's address does.
+  const bool keep_ports = dns_port_ != 0;
+  auto dns = StartListening(
+      [&] {
+        if (!keep_ports) {
+          dns_port_ = FreePort(/*udp_too=*/true);
+          mgmt_port_ = FreePort();
+        }
+        Launch l;
+        l.argv = {ProgramPath("dnstestsrv"),
+                  absl::StrCat("--dns01=", dns_addr()),
+                  absl::StrCat("--management=127.0.0.1:", mgmt_port_)};
+        l.argv.insert(l.argv.end(), dns_flags_.begin(), dns_flags_.end());
+        l.ready = absl::StrCat("management on 127.0.0.1:", mgmt_port_, ",");
+        return l;
+      },
+      dir_ + "/dnstestsrv.log");
   if (!dns.ok()) return dns.status();
   dns_ = *std::move(dns);
-  return WaitForTcpPort(mgmt_port_, absl::Seconds(10));
+  return absl::OkStatus();
 }
 
 absl::Status VaStack::RestartDns(absl::Duration down_for) {
@@ -48,25 +59,28 @@ absl::Status VaStack::StartVa(const std::vector<std::string>& flags,
                               std::vector<std::string> resolvers) {
   if (va_.pid() > 0) va_.Stop();
   if (resolvers.empty()) resolvers.push_back(dns_addr());
-  va_port_ = FreePort();
-  metrics_port_ = FreePort();
-  std::vector<std::string> argv = {
-      ProgramPath("va"),
-      absl::StrCat("--listen=127.0.0.1:", va_port_),
-      "--plaintext",
-      absl::StrCat("--dns-resolvers=", absl::StrJoin(resolvers, ",")),
-      "--issuer-domain=letsencrypt.org",
-      "--account-uri-prefixes=https://acme-v02.example/acme/acct/,"
-      "https://acme-v02.example/acme/reg/",
-      absl::StrCat("--metrics-listen=127.0.0.1:", metrics_port_)};
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  auto va = Process::Start(argv, dir_ + "/va.log");
+  auto va = StartListening(
+      [&] {
+        va_port_ = FreePort();
+        metrics_port_ = FreePort();
+        Launch l;
+        l.argv = {
+            ProgramPath("va"),
+            absl::StrCat("--listen=127.0.0.1:", va_port_),
+            "--plaintext",
+            absl::StrCat("--dns-resolvers=", absl::StrJoin(resolvers, ",")),
+            "--issuer-domain=letsencrypt.org",
+            "--account-uri-prefixes=https://acme-v02.example/acme/acct/,"
+            "https://acme-v02.example/acme/reg/",
+            absl::StrCat("--metrics-listen=127.0.0.1:", metrics_port_)};
+        l.argv.insert(l.argv.end(), flags.begin(), flags.end());
+        l.ready = absl::StrCat(
+            "\"va serving\",\"listen\":\"127.0.0.1:", va_port_, "\"");
+        return l;
+      },
+      dir_ + "/va.log");
   if (!va.ok()) return va.status();
   va_ = *std::move(va);
-  if (auto s = WaitForTcpPort(va_port_, absl::Seconds(10)); !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat(s.message(), "; va log:\n", va_.Log()));
-  }
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", va_port_),
                                      grpc::InsecureChannelCredentials());
   va_stub_ = ::va::VA::NewStub(channel);
