@@ -80,19 +80,28 @@ TEST_F(MpicTest, AllPerspectivesAgreeDnsAndCaa) {
   ::va::IsCAAValidResponse caa;
   ASSERT_TRUE(primary_.DoCAA("ok.example.com", "dns-01", 1, &caa).ok());
   EXPECT_FALSE(caa.has_problem()) << caa.problem().detail();
+  // A quorum line (one for the DCV, one for the CAA check) is written once
+  // the last remote has answered; the primary may answer the caller before
+  // that, as soon as a quorum agrees.
+  const std::string all_three = "\"quorumResult\":\"3/3\"";
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = primary_.va().Log();
+    const size_t first = log.find(all_three);
+    if (first != std::string::npos &&
+        log.find(all_three, first + 1) != std::string::npos) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const size_t first = log.find(all_three);
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_NE(log.find(all_three, first + 1), std::string::npos) << log;
   // Every remote really looked (its own DNS server saw the queries).
   for (auto& r : remotes_) {
     EXPECT_GE(r->QueryCount("_acme-challenge.ok.example.com", "TXT"), 1);
     EXPECT_GE(r->QueryCount("com", "CAA"), 1);
   }
-  // The quorum line is written once the last remote has answered.
-  std::string log;
-  for (int i = 0; i < 100; ++i) {
-    log = primary_.va().Log();
-    if (log.find("\"quorumResult\":\"3/3\"") != std::string::npos) break;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_THAT(log, HasSubstr("\"quorumResult\":\"3/3\""));
 }
 
 TEST_F(MpicTest, OneRemoteSeeingADenyIsToleratedTwoAreNot) {

@@ -696,6 +696,7 @@ TEST_F(SeedCaseTest, AWaveUnderDeadMeSharesEachQueryAndIsAnsweredInTime) {
                                        --remaining;
                                      });
   }
+  const absl::Duration launch_took = calls.back()->start - calls[0]->start;
   {
     absl::MutexLock lock(&mu);
     ASSERT_TRUE(
@@ -718,9 +719,17 @@ TEST_F(SeedCaseTest, AWaveUnderDeadMeSharesEachQueryAndIsAnsweredInTime) {
   }
   EXPECT_EQ(transient_dns, kCalls);
   RecordProperty("slowest_ms", absl::ToInt64Milliseconds(slowest));
-  // --dns-tries=3: at most 3 queries for "me", whatever the number of calls.
+  // --dns-tries=3: at most 3 queries for "me", whatever the number of calls,
+  // when they all join the shared lookup during its first try. A caller
+  // that joins later gets its own 3 tries (one unlucky shared lookup must
+  // not fail everyone who joined it), and a try lasts at least 100 ms
+  // (--dns-min-timeout): launching the calls slowly (a loaded sanitizer
+  // run) allows one more query per 100 ms of launching, never one per call.
+  const int bound = 3 + static_cast<int>(launch_took / absl::Milliseconds(100));
+  RecordProperty("launch_ms", absl::ToInt64Milliseconds(launch_took));
   EXPECT_GE(stack_.QueryCount("me", "CAA"), 1);
-  EXPECT_LE(stack_.QueryCount("me", "CAA"), 3);
+  EXPECT_LE(stack_.QueryCount("me", "CAA"), bound)
+      << "calls launched over " << launch_took;
 }
 
 TEST(TwoResolversTest, OneDeadResolverNeverFailsAValidation) {
