@@ -262,9 +262,6 @@ absl::Status WaitForTcpPort(int port, absl::Duration timeout) {
       absl::StrCat("port ", port, " not listening"));
 }
 
-namespace {
-
-// Lines of `path` that contain `needle` (0 if it cannot be read).
 int CountInFile(const std::string& path, const std::string& needle) {
   std::ifstream in(path);
   int n = 0;
@@ -273,8 +270,6 @@ int CountInFile(const std::string& path, const std::string& needle) {
   }
   return n;
 }
-
-}  // namespace
 
 absl::StatusOr<Process> StartListening(absl::FunctionRef<Launch()> launch,
                                        const std::string& log_path,

@@ -65,6 +65,9 @@ class Process {
 // Waits until a TCP connect to 127.0.0.1:port succeeds.
 absl::Status WaitForTcpPort(int port, absl::Duration timeout);
 
+// Lines of the file at `path` that contain `needle` (0 if it cannot be read).
+int CountInFile(const std::string& path, const std::string& needle);
+
 // A server's command line on ports picked just now, and the line it logs
 // once it listens on them (its own line: a connect could reach whoever took
 // the port instead).

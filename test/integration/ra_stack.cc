@@ -30,32 +30,13 @@ std::string Tail(const std::string& path, size_t lines) {
                        all.end(), "\n");
 }
 
-// A port picked by FreePort can be taken by someone else before the
-// program binds it; the program then exits and is started on another port.
-constexpr int kStartRounds = 3;
+// Ready lines are the programs' own "serving" lines, so a foreign listener
+// on a reused port, or a TCP self-connect, can't fake readiness; the RA and
+// the VAs may take a while under sanitizers.
+constexpr absl::Duration kStartTimeout = absl::Seconds(20);
 
-// Starts `argv` and waits until it has logged one more `ready` line than
-// `log_path` held before (the program's own "serving" line, so a foreign
-// listener on a reused port, or a TCP self-connect, can't fake readiness).
-// Fails if the program exits first; `out` then has no process.
-absl::Status StartAndWaitReady(const std::vector<std::string>& argv,
-                               const std::string& log_path,
-                               const std::string& ready, Process* out) {
-  const int before = CountInFile(log_path, ready);
-  auto started = Process::Start(argv, log_path);
-  if (!started.ok()) return started.status();
-  *out = *std::move(started);
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < deadline) {
-    if (CountInFile(log_path, ready) > before) return absl::OkStatus();
-    if (!out->Running()) {
-      return absl::UnavailableError(absl::StrCat(
-          argv[0], " exited before serving:\n", Tail(log_path, 20)));
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return absl::DeadlineExceededError(absl::StrCat(
-      argv[0], " did not log \"", ready, "\":\n", Tail(log_path, 20)));
+std::string VaReadyLine(int port) {
+  return absl::StrCat("\"va serving\",\"listen\":\"127.0.0.1:", port, "\"");
 }
 
 }  // namespace
@@ -94,41 +75,43 @@ absl::Status RaStack::Start(const RaStackOptions& options) {
   if (dir_.empty()) return absl::InternalError("mkdtemp failed");
   db_path_ = dir_ + "/ra.sqlite";
 
-  absl::Status started;
-  for (int round = 0; round < kStartRounds; ++round) {
-    dns_port_ = FreePort(/*udp_too=*/true);
-    mgmt_port_ = FreePort();
-    started = StartAndWaitReady(
-        {ProgramPath("dnstestsrv"), absl::StrCat("--dns01=", dns_addr()),
-         absl::StrCat("--management=127.0.0.1:", mgmt_port_)},
-        dir_ + "/dnstestsrv.log", absl::StrCat("DNS on ", dns_addr(), " "),
-        &dns_);
-    if (started.ok() || dns_.pid() > 0) break;  // else: port taken; again
-  }
-  if (!started.ok()) return started;
+  auto dns = StartListening(
+      [&] {
+        dns_port_ = FreePort(/*udp_too=*/true);
+        mgmt_port_ = FreePort();
+        return Launch{
+            {ProgramPath("dnstestsrv"), absl::StrCat("--dns01=", dns_addr()),
+             absl::StrCat("--management=127.0.0.1:", mgmt_port_)},
+            absl::StrCat("DNS on ", dns_addr(), " ")};
+      },
+      dir_ + "/dnstestsrv.log", kStartTimeout);
+  if (!dns.ok()) return dns.status();
+  dns_ = *std::move(dns);
 
   std::vector<std::string> va_addrs;
   for (int i = 0; i < options_.va_count; ++i) {
     vas_.push_back(std::make_unique<Process>());
     va_argvs_.emplace_back();
     va_ports_.push_back(0);
-    for (int round = 0; round < kStartRounds; ++round) {
-      const int port = FreePort();
-      std::vector<std::string> argv = {
-          ProgramPath("va"),
-          absl::StrCat("--listen=127.0.0.1:", port),
-          "--plaintext",
-          absl::StrCat("--dns-resolvers=", dns_addr()),
-          "--issuer-domain=letsencrypt.org",
-          "--account-uri-prefixes=https://acme-v02.example/acme/acct/"};
-      argv.insert(argv.end(), options_.va_flags.begin(),
-                  options_.va_flags.end());
-      va_argvs_.back() = std::move(argv);
-      va_ports_.back() = port;
-      started = RestartVa(i);
-      if (started.ok() || vas_.back()->pid() > 0) break;
-    }
-    if (!started.ok()) return started;
+    auto va = StartListening(
+        [&] {
+          const int port = FreePort();
+          std::vector<std::string> argv = {
+              ProgramPath("va"),
+              absl::StrCat("--listen=127.0.0.1:", port),
+              "--plaintext",
+              absl::StrCat("--dns-resolvers=", dns_addr()),
+              "--issuer-domain=letsencrypt.org",
+              "--account-uri-prefixes=https://acme-v02.example/acme/acct/"};
+          argv.insert(argv.end(), options_.va_flags.begin(),
+                      options_.va_flags.end());
+          va_argvs_.back() = argv;
+          va_ports_.back() = port;
+          return Launch{std::move(argv), VaReadyLine(port)};
+        },
+        absl::StrCat(dir_, "/va", i, ".log"), kStartTimeout);
+    if (!va.ok()) return va.status();
+    *vas_.back() = *std::move(va);
     va_addrs.push_back(absl::StrCat("127.0.0.1:", va_ports_.back()));
   }
   options_.ra_flags.insert(options_.ra_flags.begin(),
@@ -139,30 +122,36 @@ absl::Status RaStack::Start(const RaStackOptions& options) {
 absl::Status RaStack::RestartVa(int i) {
   const size_t k = static_cast<size_t>(i);
   if (vas_[k]->pid() > 0) vas_[k]->Stop();
-  return StartAndWaitReady(
-      va_argvs_[k], absl::StrCat(dir_, "/va", i, ".log"),
-      absl::StrCat("\"va serving\",\"listen\":\"127.0.0.1:", va_ports_[k],
-                   "\""),
-      vas_[k].get());
+  // The same address again (the RA knows it): tries repeat, ports stay.
+  auto va = StartListening(
+      [&] {
+        return Launch{va_argvs_[k], VaReadyLine(va_ports_[k])};
+      },
+      absl::StrCat(dir_, "/va", i, ".log"), kStartTimeout);
+  if (!va.ok()) return va.status();
+  *vas_[k] = *std::move(va);
+  return absl::OkStatus();
 }
 
 absl::Status RaStack::StartRa() {
   if (ra_.pid() > 0) ra_.Stop();
-  absl::Status started;
-  for (int round = 0; round < kStartRounds; ++round) {
-    ra_port_ = FreePort();
-    std::vector<std::string> argv = {
-        ProgramPath("ra"), absl::StrCat("--listen=", ra_addr()), "--plaintext",
-        absl::StrCat("--db=", db_path_)};
-    argv.insert(argv.end(), options_.ra_flags.begin(), options_.ra_flags.end());
-    // One log for all incarnations, so a restart's resume is visible next
-    // to the crash.
-    started = StartAndWaitReady(
-        argv, dir_ + "/ra.log",
-        absl::StrCat("\"ra serving\",\"listen\":\"", ra_addr(), "\""), &ra_);
-    if (started.ok() || ra_.pid() > 0) break;
-  }
-  if (!started.ok()) return started;
+  // One log for all incarnations, so a restart's resume is visible next to
+  // the crash.
+  auto ra = StartListening(
+      [&] {
+        ra_port_ = FreePort();
+        std::vector<std::string> argv = {
+            ProgramPath("ra"), absl::StrCat("--listen=", ra_addr()),
+            "--plaintext", absl::StrCat("--db=", db_path_)};
+        argv.insert(argv.end(), options_.ra_flags.begin(),
+                    options_.ra_flags.end());
+        return Launch{
+            std::move(argv),
+            absl::StrCat("\"ra serving\",\"listen\":\"", ra_addr(), "\"")};
+      },
+      dir_ + "/ra.log", kStartTimeout);
+  if (!ra.ok()) return ra.status();
+  ra_ = *std::move(ra);
   ra_stub_ = ::ra::RA::NewStub(
       grpc::CreateChannel(ra_addr(), grpc::InsecureChannelCredentials()));
   return absl::OkStatus();
@@ -308,16 +297,6 @@ absl::StatusOr<std::vector<std::vector<std::string>>> SqliteQuery(
   sqlite3_close(db);
   if (!status.ok()) return status;
   return rows;
-}
-
-int CountInFile(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  int count = 0;
-  while (std::getline(in, line)) {
-    if (absl::StrContains(line, needle)) ++count;
-  }
-  return count;
 }
 
 }  // namespace testing_harness

@@ -121,9 +121,6 @@ google::protobuf::Struct Challenge(const google::protobuf::Struct& authz);
 absl::StatusOr<std::vector<std::vector<std::string>>> SqliteQuery(
     const std::string& path, const std::string& sql);
 
-// Lines of the file at `path` that contain `needle`.
-int CountInFile(const std::string& path, const std::string& needle);
-
 }  // namespace testing_harness
 
 #endif  // TEST_INTEGRATION_RA_STACK_H_
