@@ -19,20 +19,7 @@ W=${PROFILE_DIR:-/tmp/va-profile}
 mkdir -p "$W"
 VABENCH=$B/cmd/vabench/vabench
 GEN=(--seed 1 --caa-share 0.1)
-read -r DNS MGMT VA METRICS < <(python3 - <<'PY'
-import socket
-ports, held = [], []
-while len(ports) < 4:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    held += [t, u]; ports.append(p)
-print(*ports)
-PY
-)
+read -r DNS MGMT VA METRICS < <(python3 "$(dirname "$0")/free_ports.py" 4)
 case "$SCENARIO" in
   load)
     MODE=$1; C=$2; N=$3; DEADLINE=${4:-10s}

@@ -119,23 +119,7 @@ stop() {  # stop one recorded process and forget it (its PID may be reused)
 }
 
 # Loopback ports free for both TCP and UDP, chosen now.
-free_ports() {
-  $PY - "$1" <<'EOF'
-import socket, sys
-ports, held = [], []
-while len(ports) < int(sys.argv[1]):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        t.close(); continue
-    held += [t, u]; ports.append(port)
-print(" ".join(map(str, ports)))
-EOF
-}
+free_ports() { $PY "$ROOT/bench/free_ports.py" "$1"; }
 
 # Waits (bounded) until a DNS server at port $1 answers TXT $2 (without dig:
 # until its TCP port accepts connections).

@@ -42,31 +42,13 @@ import threading
 import time
 import urllib.request
 
+from free_ports import free_ports
+
 MIB = 1024 * 1024
 RSS_GROWTH_RATIO = 0.10
 RSS_GROWTH_SLACK = 8 * MIB
 # gRPC and c-ares open and close a socket or two of their own accord.
 FD_SLACK = 2
-
-
-def free_ports(n):
-    """Ports free for both TCP and UDP on 127.0.0.1 (DNS needs both)."""
-    ports, held = [], []
-    while len(ports) < n:
-        t = socket.socket()
-        t.bind(("127.0.0.1", 0))
-        p = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", p))
-        except OSError:
-            t.close()
-            continue
-        held += [t, u]
-        ports.append(p)
-    for s in held:
-        s.close()
-    return ports
 
 
 def wait_tcp(port, proc, what, timeout=30):
