@@ -46,6 +46,15 @@ DnsMetrics::DnsMetrics(common::MetricsRegistry* registry)
       retries_(registry->Counter("dns_retries_total",
                                  "Retries wanted, by budget decision",
                                  {"decision"})),
+      hedged_(registry->Counter(
+          "dns_hedged_tries_total",
+          "Tries sent while an earlier try of the same lookup was still open "
+          "(its answer-time estimate had passed)")),
+      late_answers_(registry->Counter(
+          "dns_late_answers_total",
+          "Answers that came after the next try was due or after their "
+          "lookup ended, by whether the lookup used them",
+          {"used"})),
       coalesced_(registry->Counter(
           "dns_coalesced_lookups_total",
           "Lookups that joined an identical lookup already in flight")),
@@ -54,6 +63,9 @@ DnsMetrics::DnsMetrics(common::MetricsRegistry* registry)
   retries_granted_ = retries_->Get({"granted"});
   retries_denied_ = retries_->Get({"denied"});
   coalesced_series_ = coalesced_->Get({});
+  hedged_series_ = hedged_->Get({});
+  late_used_ = late_answers_->Get({"true"});
+  late_unused_ = late_answers_->Get({"false"});
   in_flight_series_ = in_flight_->Get({});
 }
 
@@ -91,6 +103,12 @@ void DnsMetrics::OnLookupDone(const dns::LookupResult& result) {
 
 void DnsMetrics::OnRetry(bool granted) {
   retries_->Add(granted ? retries_granted_ : retries_denied_, 1);
+}
+
+void DnsMetrics::OnHedgedTry() { hedged_->Add(hedged_series_, 1); }
+
+void DnsMetrics::OnLateAnswer(bool used) {
+  late_answers_->Add(used ? late_used_ : late_unused_, 1);
 }
 
 void DnsMetrics::OnCoalesced() { coalesced_->Add(coalesced_series_, 1); }

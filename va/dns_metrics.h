@@ -17,6 +17,8 @@ class DnsMetrics final : public dns::DnsObserver {
              dns::Outcome outcome, absl::Duration rtt, bool is_tld) override;
   void OnLookupDone(const dns::LookupResult& result) override;
   void OnRetry(bool granted) override;
+  void OnHedgedTry() override;
+  void OnLateAnswer(bool used) override;
   void OnCoalesced() override;
   void OnInFlightChange(int delta) override;
 
@@ -35,6 +37,11 @@ class DnsMetrics final : public dns::DnsObserver {
   common::MetricFamily::Series* retries_granted_;
   common::MetricFamily::Series* retries_denied_;
   common::MetricFamily* retries_;
+  common::MetricFamily* hedged_;
+  common::MetricFamily::Series* hedged_series_;
+  common::MetricFamily* late_answers_;
+  common::MetricFamily::Series* late_used_;
+  common::MetricFamily::Series* late_unused_;
   common::MetricFamily* coalesced_;
   common::MetricFamily::Series* coalesced_series_;
   common::MetricFamily* in_flight_;

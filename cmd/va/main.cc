@@ -36,18 +36,20 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(std::vector<std::string>, dns_resolvers, {},
           "Recursive resolvers, ip:port or [ipv6]:port, comma-separated");
 ABSL_FLAG(absl::Duration, dns_timeout, absl::Seconds(1),
-          "Maximum timeout of one DNS try");
+          "How long every DNS try waits for its answer (hedged tries "
+          "included); a lookup times out only when all its tries had this");
 ABSL_FLAG(absl::Duration, dns_min_timeout, absl::Milliseconds(100),
-          "Floor of the adaptive per-try timeout, and the least time between "
+          "Earliest point to hedge a try, and the least time between "
           "the starts of two tries to one resolver (a refused try is not "
           "re-sent at once)");
 ABSL_FLAG(bool, dns_adaptive_timeout, true,
-          "Tune each try's timeout from the resolver's observed response "
-          "times (between --dns-min-timeout and --dns-timeout)");
+          "Send the next (hedged) try once the resolver's observed answer "
+          "times say the open one is late (between --dns-min-timeout and "
+          "--dns-timeout); off: only after it timed out, as Boulder does");
 ABSL_FLAG(int, dns_tries, 10,
           "Maximum DNS tries per lookup, the first included. Higher than "
-          "Boulder's 3 because adaptive timeouts make a try on a healthy "
-          "resolver cost ~100 ms, and the retry budget, not this cap, bounds "
+          "Boulder's 3 because a hedged try on a healthy resolver is sent "
+          "after ~100 ms, and the retry budget, not this cap, bounds "
           "the load retries add: with 1 query in 3 lost, 10 tries keep "
           "99.99% of dns-01+CAA validations valid where 3 keep 86%");
 ABSL_FLAG(absl::Duration, dns_backoff_base, absl::Milliseconds(50),

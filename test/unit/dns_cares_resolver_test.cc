@@ -35,9 +35,11 @@ class CountingObserver : public DnsObserver {
   void OnRetry(bool granted) override { ++(granted ? retries : denied); }
   void OnCoalesced() override { ++coalesced; }
   void OnInFlightChange(int delta) override { in_flight += delta; }
+  void OnHedgedTry() override { ++hedged; }
+  void OnLateAnswer(bool used) override { ++(used ? late_used : late_unused); }
 
   std::atomic<int> tries{0}, lookups_done{0}, retries{0}, denied{0},
-      coalesced{0}, in_flight{0};
+      coalesced{0}, in_flight{0}, hedged{0}, late_used{0}, late_unused{0};
 };
 
 std::unique_ptr<FakeDnsServer> StartServer() {
@@ -687,7 +689,15 @@ TEST(CaresResolverTest, DisabledBudgetAllowsRetries) {
   EXPECT_EQ(r.attempts, 3);
 }
 
-TEST(CaresResolverTest, AdaptiveTimeoutFollowsObservedAnswerTimes) {
+// Trains the resolver's estimate for TXT on `server` with fast answers.
+void TrainFast(Resolver& resolver) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(LookupAndWait(resolver, "fast.test", RRType::kTXT).outcome,
+              Outcome::kNoError);
+  }
+}
+
+TEST(CaresResolverTest, AdaptiveEstimateOnlyDecidesWhenToHedge) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
   FakeDnsScript fast;
@@ -697,31 +707,160 @@ TEST(CaresResolverTest, AdaptiveTimeoutFollowsObservedAnswerTimes) {
   blackhole.action = FakeDnsScript::Action::kDrop;
   server->SetDefault(blackhole);
 
+  const absl::Duration kTimeout = absl::Milliseconds(600);
   for (bool adaptive : {true, false}) {
+    SCOPED_TRACE(adaptive ? "adaptive" : "fixed");
     CaresResolverOptions options = FastOptions({server->address()});
-    options.retry.per_try_timeout = absl::Milliseconds(600);
+    options.retry.per_try_timeout = kTimeout;
     options.retry.min_try_timeout = absl::Milliseconds(80);
-    options.retry.max_tries = 1;
+    options.retry.max_tries = 2;
     options.rtt.enabled = adaptive;
     auto resolver = MakeResolver(options);
     ASSERT_NE(resolver, nullptr);
-    for (int i = 0; i < 5; ++i) {
-      ASSERT_EQ(LookupAndWait(*resolver, "fast.test", RRType::kTXT).outcome,
-                Outcome::kNoError);
-    }
-    LookupResult r = LookupAndWait(*resolver, "slow.test", RRType::kTXT);
+    TrainFast(*resolver);
+    const std::string name = adaptive ? "slow1.test" : "slow2.test";
+    LookupResult r = LookupAndWait(*resolver, name, RRType::kTXT);
     EXPECT_EQ(r.outcome, Outcome::kTimeout);
+    EXPECT_EQ(r.attempts, 2);
+    std::vector<absl::Time> sent;
+    for (const FakeDnsQuery& q : server->queries()) {
+      if (q.name == name) sent.push_back(q.when);
+    }
+    ASSERT_EQ(sent.size(), 2u);
+    // Each try had its full timeout, however early the second was sent
+    // (the server's receive times may lag the sends by a little).
+    EXPECT_GE(r.elapsed + kSlack, (sent[1] - sent[0]) + kTimeout);
     if (adaptive) {
-      // Loopback answers in well under a millisecond: the floor applies.
-      EXPECT_GE(r.elapsed, absl::Milliseconds(80));
-      EXPECT_LT(r.elapsed, absl::Milliseconds(80) + kSlack * 2);
+      // Loopback answers in well under a millisecond: the second try goes
+      // out at the 80 ms floor (plus at most 20 ms of backoff), long before
+      // the first try's timeout.
+      EXPECT_LT(sent[1] - sent[0], kTimeout / 2);
     } else {
-      EXPECT_GE(r.elapsed, absl::Milliseconds(600));
+      EXPECT_GE(sent[1] - sent[0], kTimeout);
     }
   }
 }
 
-TEST(CaresResolverTest, LateAnswersToAbandonedTriesAreDropped) {
+TEST(CaresResolverTest, OneTryIsNeverCutShortByTheEstimate) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  FakeDnsScript fast;
+  fast.txt = {{"fast"}};
+  server->Set("fast.test", RRType::kTXT, fast);
+  FakeDnsScript slow;
+  slow.txt = {{"slow"}};
+  slow.delay = absl::Milliseconds(300);
+  server->Set("slow.test", RRType::kTXT, slow);
+  CountingObserver observer;
+  CaresResolverOptions options = FastOptions({server->address()});
+  options.retry.per_try_timeout = absl::Milliseconds(800);
+  options.retry.max_tries = 1;
+  options.observer = &observer;
+  auto resolver = MakeResolver(options);
+  ASSERT_NE(resolver, nullptr);
+  TrainFast(*resolver);
+  // The estimate says ~50 ms; the one try still waits its 800 ms.
+  LookupResult r = LookupAndWait(*resolver, "slow.test", RRType::kTXT);
+  EXPECT_EQ(r.outcome, Outcome::kNoError);
+  EXPECT_EQ(r.txt, std::vector<std::string>{"slow"});
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(observer.hedged, 0);
+  EXPECT_EQ(observer.late_used, 1);
+}
+
+TEST(CaresResolverTest, LateAnswersOfOpenLookupsAreUsedOthersDropped) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  FakeDnsScript fast;
+  fast.txt = {{"fast"}};
+  server->Set("fast.test", RRType::kTXT, fast);
+  FakeDnsScript late;
+  late.txt = {{"late"}};
+  late.delay = absl::Milliseconds(300);
+  server->Set("late.test", RRType::kTXT, late);
+  CountingObserver observer;
+  CaresResolverOptions options = FastOptions({server->address()});
+  options.retry.per_try_timeout = absl::Milliseconds(800);
+  options.retry.max_tries = 2;
+  options.observer = &observer;
+  auto resolver = MakeResolver(options);
+  ASSERT_NE(resolver, nullptr);
+  TrainFast(*resolver);
+
+  // The estimate (~50 ms) hedges: both tries are answered after 300 ms;
+  // the first answer completes the lookup, the second finds it ended.
+  LookupResult r = LookupAndWait(*resolver, "late.test", RRType::kTXT);
+  EXPECT_EQ(r.outcome, Outcome::kNoError);
+  EXPECT_EQ(r.txt, std::vector<std::string>{"late"});
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(server->query_count("late.test", RRType::kTXT), 2);
+  EXPECT_EQ(observer.hedged, 1);
+  EXPECT_EQ(observer.late_used, 1);
+  for (int i = 0; i < 100 && observer.late_unused == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(observer.late_unused, 1);
+  // The late answers taught the TXT estimate their true times: its next
+  // hedge point (~500 ms) is past the 300 ms answer, not at the floor.
+  LookupResult again = LookupAndWait(*resolver, "late.test", RRType::kTXT);
+  EXPECT_EQ(again.outcome, Outcome::kNoError);
+  EXPECT_EQ(again.attempts, 1);
+  resolver.reset();
+}
+
+// Boulder's VA waits the full timeout on each of its tries. Whenever that
+// gets an answer, so must the hedging resolver, even with an estimate
+// trained on fast answers (the worst case: it hedges earliest).
+TEST(CaresResolverTest, BoulderParityNoTimeoutWhereFullTriesGetAnAnswer) {
+  constexpr int kTries = 3;
+  const absl::Duration kTimeout = absl::Seconds(1);
+  struct Case {
+    int dropped;  // the first queries for the name get no answer
+    int delay_ms;
+  };
+  const std::vector<Case> cases = {{0, 0},   {0, 300}, {0, 900},
+                                   {1, 150}, {1, 600}, {2, 0},
+                                   {2, 900}, {3, 0},   {0, 1200}};
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  FakeDnsScript fast;
+  fast.txt = {{"fast"}};
+  server->Set("fast.test", RRType::kTXT, fast);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    FakeDnsScript script;
+    script.txt = {{"ok"}};
+    script.drop_first = cases[i].dropped;
+    script.delay = absl::Milliseconds(cases[i].delay_ms);
+    names.push_back(absl::StrCat("parity", i, ".test"));
+    server->Set(names.back(), RRType::kTXT, script);
+  }
+  CaresResolverOptions options = FastOptions({server->address()});
+  options.retry.per_try_timeout = kTimeout;
+  options.retry.min_try_timeout = absl::Milliseconds(100);
+  options.retry.backoff_base = absl::Milliseconds(50);
+  options.retry.backoff_cap = absl::Seconds(1);
+  options.retry.max_tries = kTries;
+  auto resolver = MakeResolver(options);
+  ASSERT_NE(resolver, nullptr);
+  TrainFast(*resolver);
+  // Boulder's deadline for three full tries, plus headroom.
+  std::vector<LookupResult> results =
+      LookupAll(*resolver, names, RRType::kTXT, kTimeout * kTries * 2);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    SCOPED_TRACE(
+        absl::StrCat("dropped ", c.dropped, ", delay ", c.delay_ms, " ms"));
+    const bool boulder_answered =
+        c.dropped < kTries && absl::Milliseconds(c.delay_ms) < kTimeout;
+    EXPECT_EQ(results[i].outcome,
+              boulder_answered ? Outcome::kNoError : Outcome::kTimeout);
+    EXPECT_LE(results[i].attempts, kTries);
+    EXPECT_LE(server->query_count(names[i], RRType::kTXT), kTries);
+  }
+}
+
+TEST(CaresResolverTest, AnswersToEndedLookupsAreHarmless) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
   FakeDnsScript late;
@@ -740,12 +879,12 @@ TEST(CaresResolverTest, LateAnswersToAbandonedTriesAreDropped) {
   LookupResult r = LookupAndWait(*resolver, "late.test", RRType::kTXT);
   EXPECT_EQ(r.outcome, Outcome::kTimeout);
   EXPECT_EQ(r.attempts, 2);
-  // The answers arrive now, for tries nobody waits for any more.
+  // The answers arrive now, for tries that have had their full time.
   absl::SleepFor(absl::Milliseconds(250));
   LookupResult after = LookupAndWait(*resolver, "fine.test", RRType::kTXT);
   EXPECT_EQ(after.outcome, Outcome::kNoError);
   EXPECT_EQ(after.txt, std::vector<std::string>{"fine"});
-  // Abandoned queries still pending in c-ares at destruction are harmless.
+  // Queries still pending in c-ares at destruction are harmless.
   LookupResult again = LookupAndWait(*resolver, "late.test", RRType::kTXT);
   EXPECT_EQ(again.outcome, Outcome::kTimeout);
   resolver.reset();

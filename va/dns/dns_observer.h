@@ -18,7 +18,8 @@ class DnsObserver {
 
   // One try ended. `rtt` is the time from sending to the answer or to the
   // try's timeout; `is_tld` is true for names without a dot (Boulder's
-  // isTLD label, where timeouts are expected and not alarming).
+  // isTLD label, where timeouts are expected and not alarming). `name` is
+  // empty when the try's lookup had already ended (another try answered).
   virtual void OnTry(std::string_view /*name*/, RRType /*type*/,
                      std::string_view /*resolver*/, Outcome /*outcome*/,
                      absl::Duration /*rtt*/, bool /*is_tld*/) {}
@@ -28,6 +29,14 @@ class DnsObserver {
 
   // A retry was wanted and the retry budget said yes (`granted`) or no.
   virtual void OnRetry(bool /*granted*/) {}
+
+  // A try was sent while an earlier try of the same lookup was still open
+  // (the answer-time estimate said the earlier one was overdue).
+  virtual void OnHedgedTry() {}
+
+  // An answer came after its try's hedge point or after its lookup ended:
+  // `used` when the lookup was still open and took it.
+  virtual void OnLateAnswer(bool /*used*/) {}
 
   // A lookup joined an identical one already in flight.
   virtual void OnCoalesced() {}

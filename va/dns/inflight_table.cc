@@ -46,8 +46,9 @@ InFlightTable::JoinResult InFlightTable::Join(RRType type, Waiter waiter) {
     by_id_.emplace(flight->id, std::move(owned));
     waiter.tries_base = 0;
   } else {
-    // A try in progress counts for the joiner: its answer is the joiner's.
-    waiter.tries_base = flight->tries - (flight->try_id != 0 ? 1 : 0);
+    // Tries in progress count for the joiner: their answers are its too.
+    waiter.tries_base =
+        flight->tries - static_cast<int>(flight->open_tries.size());
   }
   flight->deadline = std::max(flight->deadline, waiter.deadline);
   flight->waiters.push_back(std::move(waiter));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -29,10 +30,11 @@ struct Waiter {
   absl::Time start;
   absl::Time deadline;
   LookupCallback done;
-  // The flight's tries that had ended when this waiter joined. Its own
-  // tries are the flight's tries since: a waiter that joins a flight late
-  // gets its full share of tries, so one unlucky shared lookup (the TLD's
-  // CAA, say) does not fail every validation that happened to join it.
+  // The flight's tries that had ended when this waiter joined (tries
+  // still open count as its own). Its own tries are the flight's tries
+  // since: a waiter that joins a flight late gets its full share of
+  // tries, so one unlucky shared lookup (the TLD's CAA, say) does not fail
+  // every validation that happened to join it.
   int tries_base = 0;
 };
 
@@ -53,16 +55,16 @@ struct Flight {
 
   // Retry state (driven by the event loop).
   RetryPolicy::ResolverList resolver_order;
-  int tries = 0;
+  int tries = 0;  // tries sent, hedged ones included
+  // The resolver of the last try sent, or of the try that answered.
   int last_resolver = -1;
   Outcome last_outcome = Outcome::kDeadline;
-  uint64_t try_id = 0;  // the try in progress; 0 when none
-  absl::Time try_start;
-  // The try's timeout before the flight's deadline cut it, and when it ends;
-  // a waiter joining with a later deadline extends a cut try.
-  absl::Duration try_full_timeout;
-  absl::Time try_end;
-  TimerQueue::Id try_timer = 0;
+  // Tries still waiting for their answer, oldest first (hedged tries: a
+  // try stays open for its full timeout after the next one is sent).
+  absl::InlinedVector<uint64_t, 2> open_tries;
+  // When the newest open try is due to be hedged, and which try that is.
+  TimerQueue::Id hedge_timer = 0;
+  uint64_t hedge_try = 0;
   TimerQueue::Id backoff_timer = 0;
   // Waiting for a free slot on its resolver's channel (the loop caps the
   // queries in flight per channel).

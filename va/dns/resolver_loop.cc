@@ -35,8 +35,8 @@ bool IsFailure(Outcome outcome) {
 absl::StatusOr<std::unique_ptr<ResolverLoop>> ResolverLoop::Create(
     const LoopConfig* config) {
   std::unique_ptr<ResolverLoop> loop(new ResolverLoop(config));
-  // c-ares times out only queries this loop abandoned; every try's own
-  // timeout is at most per_try_timeout.
+  // c-ares never times out a query first: every try's own timeout in the
+  // loop is at most per_try_timeout.
   const absl::Duration cares_timeout =
       config->policy.options().per_try_timeout + absl::Seconds(1);
   for (const ServerAddress& server : config->servers) {
@@ -45,7 +45,6 @@ absl::StatusOr<std::unique_ptr<ResolverLoop>> ResolverLoop::Create(
                              config->socket_buffer_bytes);
     if (!channel.ok()) return channel.status();
     loop->channels_.push_back(*std::move(channel));
-    loop->rtt_.emplace_back(config->rtt);
   }
   loop->active_.assign(loop->channels_.size(), 0);
   loop->queued_.resize(loop->channels_.size());
@@ -57,7 +56,9 @@ absl::StatusOr<std::unique_ptr<ResolverLoop>> ResolverLoop::Create(
   return loop;
 }
 
-ResolverLoop::ResolverLoop(const LoopConfig* config) : config_(*config) {}
+ResolverLoop::ResolverLoop(const LoopConfig* config)
+    : config_(*config),
+      rtt_(static_cast<int>(config->servers.size()), config->rtt) {}
 
 ResolverLoop::~ResolverLoop() {
   Stop();
@@ -189,7 +190,7 @@ void ResolverLoop::Intake(Request request) {
   ArmWaiterTimer(*flight, deadline);
   if (!created) {
     config_.observer->OnCoalesced();
-    ExtendTry(*flight);
+    ExtendTries(*flight);
     return;
   }
   flight->query = *BuildQuery(flight->qname, type, config_.edns_udp_size);
@@ -245,6 +246,10 @@ void ResolverLoop::StartQueued() {
   any_queued_ = still_queued;
 }
 
+int ResolverLoop::NextResolver(const Flight& flight) const {
+  return RetryPolicy::ResolverForTry(flight.resolver_order, flight.tries);
+}
+
 void ResolverLoop::StartTry(uint64_t flight_id) {
   Flight* flight = table_.Find(flight_id);
   if (flight == nullptr) return;
@@ -253,13 +258,16 @@ void ResolverLoop::StartTry(uint64_t flight_id) {
   const absl::Time now = absl::Now();
   const absl::Duration time_left = flight->deadline - now;
   if (!policy.CanStartTry(time_left)) {
-    FinishFlight(flight_id,
-                 flight->tries == 0 ? Outcome::kDeadline : flight->last_outcome,
-                 nullptr);
+    // Open tries still have their time; the last of them ends the flight.
+    if (flight->open_tries.empty()) {
+      FinishFlight(
+          flight_id,
+          flight->tries == 0 ? Outcome::kDeadline : flight->last_outcome,
+          nullptr);
+    }
     return;
   }
-  const int resolver =
-      RetryPolicy::ResolverForTry(flight->resolver_order, flight->tries);
+  const int resolver = NextResolver(*flight);
   if (active_[resolver] >= InFlightCap(resolver)) {
     if (!flight->queued) {
       flight->queued = true;
@@ -268,23 +276,40 @@ void ResolverLoop::StartTry(uint64_t flight_id) {
     }
     return;
   }
-  const absl::Duration full_timeout = policy.TryTimeout(
-      rtt_[resolver].Timeout(policy.options().min_try_timeout,
-                             policy.options().per_try_timeout),
-      absl::InfiniteDuration());
-  const absl::Duration timeout = std::min(full_timeout, time_left);
   if (flight->tries == 0) config_.budget->OnFirstTry(now);
+  if (!flight->open_tries.empty()) config_.observer->OnHedgedTry();
   ++flight->tries;
   flight->last_resolver = resolver;
   const uint64_t try_id = next_try_id_++;
-  flight->try_id = try_id;
-  flight->try_start = now;
-  flight->try_full_timeout = full_timeout;
-  flight->try_end = now + timeout;
-  tries_.emplace(try_id, TryRecord{flight_id, resolver, flight->type, now});
+  TryRecord record{
+      .flight_id = flight_id,
+      .resolver = resolver,
+      .type = flight->type,
+      .index = flight->tries,
+      .is_tld = flight->qname.find('.') == std::string::npos,
+      .start = now,
+      .end = std::min(now + policy.options().per_try_timeout, flight->deadline),
+      .full_end = now + policy.options().per_try_timeout};
+  record.timer =
+      timers_.Schedule(record.end, [this, try_id] { OnTryTimeout(try_id); });
+  // The estimate only says when to hedge; with no samples (or adaptive
+  // timeouts off) it is the full timeout and the try simply runs out.
+  const absl::Duration hedge_after =
+      policy.TryTimeout(rtt_.For(resolver, flight->type)
+                            .Timeout(policy.options().min_try_timeout,
+                                     policy.options().per_try_timeout),
+                        absl::InfiniteDuration());
+  timers_.Cancel(flight->hedge_timer);
+  flight->hedge_timer = 0;
+  flight->hedge_try = 0;
+  if (now + hedge_after < record.end) {
+    flight->hedge_try = try_id;
+    flight->hedge_timer = timers_.Schedule(
+        now + hedge_after, [this, try_id] { OnHedgePoint(try_id); });
+  }
+  tries_.emplace(try_id, record);
+  flight->open_tries.push_back(try_id);
   ++active_[resolver];
-  flight->try_timer =
-      timers_.Schedule(now + timeout, [this, try_id] { OnTryTimeout(try_id); });
   // c-ares may call back inside ares_send or ares_process_fd; OnAnswer only
   // queues the result and the loop handles it afterwards.
   channels_[resolver]->Send(
@@ -294,48 +319,65 @@ void ResolverLoop::StartTry(uint64_t flight_id) {
       });
 }
 
-void ResolverLoop::ExtendTry(Flight& flight) {
-  if (flight.try_id == 0) return;
-  const absl::Time end =
-      std::min(flight.try_start + flight.try_full_timeout, flight.deadline);
-  if (end <= flight.try_end) return;
-  timers_.Cancel(flight.try_timer);
-  flight.try_end = end;
-  const uint64_t try_id = flight.try_id;
-  flight.try_timer =
-      timers_.Schedule(end, [this, try_id] { OnTryTimeout(try_id); });
+void ResolverLoop::ExtendTries(Flight& flight) {
+  for (uint64_t try_id : flight.open_tries) {
+    auto it = tries_.find(try_id);
+    if (it == tries_.end()) continue;
+    TryRecord& record = it->second;
+    const absl::Time end = std::min(record.full_end, flight.deadline);
+    if (end <= record.end) continue;
+    timers_.Cancel(record.timer);
+    record.end = end;
+    record.timer =
+        timers_.Schedule(end, [this, try_id] { OnTryTimeout(try_id); });
+  }
+}
+
+void ResolverLoop::OnHedgePoint(uint64_t try_id) {
+  auto it = tries_.find(try_id);
+  if (it == tries_.end()) return;
+  TryRecord& record = it->second;
+  Flight* flight = table_.Find(record.flight_id);
+  if (flight == nullptr || flight->hedge_try != try_id) return;
+  flight->hedge_timer = 0;
+  flight->hedge_try = 0;
+  record.hedged = true;
+  // RFC 6298 §5.5: the next hedge for this resolver and type waits longer,
+  // until an answer (late ones too) brings the estimate back.
+  rtt_.For(record.resolver, record.type).OnTimeout();
+  // The try stays open: only the next one is scheduled.
+  MaybeScheduleNextTry(*flight, Outcome::kTimeout, record.resolver,
+                       absl::Now() - record.start);
 }
 
 void ResolverLoop::OnTryTimeout(uint64_t try_id) {
-  auto record = tries_.extract(try_id);
-  if (record.empty()) return;
-  const uint64_t flight_id = record.mapped().flight_id;
-  const int resolver = record.mapped().resolver;
-  ReleaseSlot(resolver);
-  Flight* flight = table_.Find(flight_id);
-  if (flight == nullptr || flight->try_id != try_id) return;
-  flight->try_timer = 0;
-  flight->try_id = 0;
-  // Abandon the try: its query stays in c-ares (1.18 cannot cancel one
-  // query) and a late answer finds no TryRecord and is dropped.
+  auto it = tries_.find(try_id);
+  if (it == tries_.end()) return;
+  TryRecord& record = it->second;
+  record.timer = 0;
   // A try cut short by the caller's deadline says nothing about the
-  // resolver's speed.
-  if (flight->try_end >= flight->try_start + flight->try_full_timeout) {
-    rtt_[resolver].OnTimeout();
+  // resolver's speed; a hedged one was counted at its hedge point.
+  if (!record.hedged && record.end >= record.full_end) {
+    rtt_.For(record.resolver, record.type).OnTimeout();
   }
-  EndTry(*flight, resolver, Outcome::kTimeout, absl::Now() - flight->try_start,
-         nullptr);
+  EndTry(try_id, Outcome::kTimeout, /*answered=*/false, nullptr, absl::Now());
 }
 
 void ResolverLoop::OnAnswer(uint64_t try_id, int status,
                             absl::Span<const uint8_t> answer) {
   auto it = tries_.find(try_id);
-  if (it == tries_.end()) return;  // abandoned try: the answer came too late
+  if (it == tries_.end()) return;  // the try ran out: c-ares reaps it later
   Completion& done = completions_.emplace_back();
   done.try_id = try_id;
   done.status = status;
   done.when = absl::Now();
-  if (status == ARES_SUCCESS && !answer.empty()) {
+  if (status != ARES_SUCCESS || answer.empty()) return;
+  if (table_.Find(it->second.flight_id) == nullptr) {
+    // Nobody waits for it: only its time and rcode are recorded.
+    if (answer.size() >= 4) done.unparsed_rcode = answer[3] & 0x0f;
+    return;
+  }
+  {
     absl::StatusOr<ParsedAnswer> parsed = ParseAnswer(answer, it->second.type);
     if (parsed.ok()) {
       done.parsed_ok = true;
@@ -350,23 +392,21 @@ void ResolverLoop::ProcessCompletions() {
     batch.swap(completions_);
     for (Completion& done : batch) {
       auto it = tries_.find(done.try_id);
-      if (it == tries_.end()) continue;  // abandoned meanwhile
-      const TryRecord record = it->second;
-      tries_.erase(it);
-      ReleaseSlot(record.resolver);
-      Flight* flight = table_.Find(record.flight_id);
-      if (flight == nullptr || flight->try_id != done.try_id) continue;
-      timers_.Cancel(flight->try_timer);
-      flight->try_timer = 0;
-      flight->try_id = 0;
-
-      const absl::Duration rtt = done.when - record.start;
+      if (it == tries_.end()) continue;  // timed out meanwhile
+      const TryRecord& record = it->second;
       Outcome outcome;
       ParsedAnswer* parsed = nullptr;
+      bool answered = false;
       switch (done.status) {
         case ARES_SUCCESS:
-          rtt_[record.resolver].OnAnswer(rtt);
-          if (!done.parsed_ok) {
+          answered = true;
+          // The true answer time, however late: the estimate must learn
+          // this resolver's slow tail, not only the answers that beat it.
+          rtt_.For(record.resolver, record.type)
+              .OnAnswer(done.when - record.start);
+          if (done.unparsed_rcode >= 0) {
+            outcome = OutcomeForRcode(done.unparsed_rcode);
+          } else if (!done.parsed_ok) {
             // Not an answer: retried on the next resolver (see
             // RetryPolicyOptions::max_malformed_tries).
             outcome = Outcome::kMalformed;
@@ -379,7 +419,6 @@ void ResolverLoop::ProcessCompletions() {
           }
           break;
         case ARES_ETIMEOUT:
-          rtt_[record.resolver].OnTimeout();
           outcome = Outcome::kTimeout;
           break;
         case ARES_EBADRESP:
@@ -389,64 +428,127 @@ void ResolverLoop::ProcessCompletions() {
           outcome = Outcome::kNetwork;
           break;
       }
-      EndTry(*flight, record.resolver, outcome, rtt, parsed);
+      EndTry(done.try_id, outcome, answered, parsed, done.when);
     }
   }
   StartQueued();
 }
 
-int ResolverLoop::CompleteExhaustedWaiters(Flight& flight, Outcome outcome) {
-  const int max_tries = config_.policy.options().max_tries;
-  int fewest = flight.tries;
-  bool any_exhausted = false;
-  for (const Waiter& w : flight.waiters) {
-    const int tries = flight.tries - w.tries_base;
-    fewest = std::min(fewest, tries);
-    any_exhausted = any_exhausted || tries >= max_tries;
+void ResolverLoop::EndTry(uint64_t try_id, Outcome outcome, bool answered,
+                          ParsedAnswer* answer, absl::Time when) {
+  auto node = tries_.extract(try_id);
+  if (node.empty()) return;
+  const TryRecord& record = node.mapped();
+  timers_.Cancel(record.timer);
+  ReleaseSlot(record.resolver);
+  const absl::Duration rtt = when - record.start;
+  Flight* flight = table_.Find(record.flight_id);
+  if (flight == nullptr) {
+    // The lookup ended (another try answered, or every caller gave up).
+    if (outcome == Outcome::kTimeout && record.end < record.full_end) {
+      outcome = Outcome::kDeadline;  // cut short by the callers' deadline
+    }
+    config_.observer->OnTry("", record.type,
+                            config_.servers[record.resolver].configured,
+                            outcome, rtt, record.is_tld);
+    if (answered) config_.observer->OnLateAnswer(/*used=*/false);
+    return;
   }
-  // All exhausted: the flight ends and FinishFlight delivers to everyone.
-  if (!any_exhausted || fewest >= max_tries) return fewest;
-  std::vector<Waiter> done = flight.TakeWaitersIf([&](const Waiter& w) {
-    return flight.tries - w.tries_base >= max_tries;
-  });
-  for (Waiter& w : done) {
-    Complete(w, flight.type, &flight, outcome, nullptr, false);
+  flight->open_tries.erase(
+      std::find(flight->open_tries.begin(), flight->open_tries.end(), try_id));
+  if (flight->hedge_try == try_id) {
+    timers_.Cancel(flight->hedge_timer);
+    flight->hedge_timer = 0;
+    flight->hedge_try = 0;
+  }
+  config_.observer->OnTry(flight->qname, flight->type,
+                          config_.servers[record.resolver].configured, outcome,
+                          rtt, record.is_tld);
+  if (answered && record.hedged) config_.observer->OnLateAnswer(true);
+  if (config_.log_failed_tries && IsFailure(outcome)) {
+    LogFailedTry(*flight, record, outcome, rtt);
+  }
+  if (!config_.policy.IsRetryable(outcome)) {
+    // An answer: the first one wins, whichever try it came from.
+    flight->last_resolver = record.resolver;
+    FinishFlight(flight->id, outcome, answer);
+    return;
+  }
+  // Open tries keep the outcome they will report if nothing better comes.
+  flight->last_outcome = outcome;
+  if (CompleteExhaustedWaiters(*flight, outcome)) {
+    FinishFlight(flight->id, outcome, nullptr);
+    return;
+  }
+  // A newer try still inside its estimate decides when the next one goes.
+  if (flight->hedge_timer != 0) return;
+  // Otherwise a failed try makes the next one due now (after the backoff),
+  // whatever earlier tries are still open.
+  if (!MaybeScheduleNextTry(*flight, outcome, record.resolver, rtt) &&
+      flight->open_tries.empty()) {
+    FinishFlight(flight->id, flight->last_outcome, nullptr);
+  }
+}
+
+int ResolverLoop::FewestTries(const Flight& flight) const {
+  int fewest = flight.tries;
+  for (const Waiter& w : flight.waiters) {
+    fewest = std::min(fewest, flight.tries - w.tries_base);
   }
   return fewest;
 }
 
-void ResolverLoop::EndTry(Flight& flight, int resolver, Outcome outcome,
-                          absl::Duration rtt, ParsedAnswer* answer) {
-  const bool is_tld = flight.qname.find('.') == std::string::npos;
-  config_.observer->OnTry(flight.qname, flight.type,
-                          config_.servers[resolver].configured, outcome, rtt,
-                          is_tld);
-  if (config_.log_failed_tries && IsFailure(outcome)) {
-    LogFailedTry(flight, resolver, outcome, rtt);
-  }
-  flight.last_outcome = outcome;
-  // Tries are counted per waiter: the flight retries as long as one of its
-  // waiters has tries left, and the retry's backoff follows that waiter's
-  // count.
-  int tries_made = flight.tries;
-  if (config_.policy.IsRetryable(outcome)) {
-    tries_made = CompleteExhaustedWaiters(flight, outcome);
-  }
+bool ResolverLoop::MaybeScheduleNextTry(Flight& flight, Outcome outcome,
+                                        int resolver, absl::Duration took) {
+  // One next try at a time: already sleeping, or waiting for a slot.
+  if (flight.backoff_timer != 0 || flight.queued) return true;
   const absl::Time now = absl::Now();
-  const bool same_resolver =
-      RetryPolicy::ResolverForTry(flight.resolver_order, flight.tries) ==
-      resolver;
+  const bool same_resolver = NextResolver(flight) == resolver;
   RetryPolicy::Decision decision = config_.policy.AfterTry(
-      outcome, tries_made, flight.deadline - now, absl::Uniform(rng_, 0.0, 1.0),
-      config_.budget, same_resolver ? rtt : absl::InfiniteDuration());
+      outcome, FewestTries(flight), flight.deadline - now,
+      absl::Uniform(rng_, 0.0, 1.0), config_.budget,
+      same_resolver ? took : absl::InfiniteDuration());
   if (decision.budget_asked) config_.observer->OnRetry(decision.retry);
-  if (decision.retry) {
-    const uint64_t flight_id = flight.id;
-    flight.backoff_timer = timers_.Schedule(
-        now + decision.backoff, [this, flight_id] { StartTry(flight_id); });
-    return;
+  if (!decision.retry) {
+    flight.last_outcome = decision.outcome;
+    return false;
   }
-  FinishFlight(flight.id, decision.outcome, answer);
+  const uint64_t flight_id = flight.id;
+  flight.backoff_timer = timers_.Schedule(
+      now + decision.backoff, [this, flight_id] { StartTry(flight_id); });
+  return true;
+}
+
+bool ResolverLoop::CompleteExhaustedWaiters(Flight& flight, Outcome outcome) {
+  const int max_tries = config_.policy.options().max_tries;
+  // Tries end in the order they were sent unless one fails early (a
+  // refused query), so a waiter is done when its last try was sent and no
+  // try of its range is still open.
+  int oldest_open = flight.tries + 1;
+  for (uint64_t try_id : flight.open_tries) {
+    auto it = tries_.find(try_id);
+    if (it != tries_.end())
+      oldest_open = std::min(oldest_open, it->second.index);
+  }
+  auto exhausted = [&](const Waiter& w) {
+    const int last = w.tries_base + max_tries;
+    return flight.tries >= last && oldest_open > last;
+  };
+  bool all = true;
+  bool any = false;
+  for (const Waiter& w : flight.waiters) {
+    const bool done = exhausted(w);
+    all = all && done;
+    any = any || done;
+  }
+  // All exhausted: the flight ends and FinishFlight delivers to everyone.
+  if (all) return true;
+  if (!any) return false;
+  std::vector<Waiter> done = flight.TakeWaitersIf(exhausted);
+  for (Waiter& w : done) {
+    Complete(w, flight.type, &flight, outcome, nullptr, false);
+  }
+  return false;
 }
 
 void ResolverLoop::OnWaiterDeadlines(uint64_t flight_id) {
@@ -456,9 +558,9 @@ void ResolverLoop::OnWaiterDeadlines(uint64_t flight_id) {
   const absl::Time now = absl::Now();
   // Mid-try the caller saw a timeout; between tries it gets what the last
   // try got; before any try, the deadline itself.
-  const Outcome outcome = flight->try_id != 0 ? Outcome::kTimeout
-                          : flight->tries > 0 ? flight->last_outcome
-                                              : Outcome::kDeadline;
+  const Outcome outcome = !flight->open_tries.empty() ? Outcome::kTimeout
+                          : flight->tries > 0         ? flight->last_outcome
+                                                      : Outcome::kDeadline;
   std::vector<Waiter> expired = flight->TakeWaitersIf(
       [now](const Waiter& w) { return w.deadline <= now; });
   absl::Time next = absl::InfiniteFuture();
@@ -478,21 +580,12 @@ void ResolverLoop::FinishFlight(uint64_t flight_id, Outcome outcome,
                                 ParsedAnswer* answer) {
   std::unique_ptr<Flight> flight = table_.Remove(flight_id);
   if (flight == nullptr) return;
-  timers_.Cancel(flight->try_timer);
+  timers_.Cancel(flight->hedge_timer);
   timers_.Cancel(flight->backoff_timer);
   timers_.Cancel(flight->waiter_timer);
-  if (flight->try_id != 0) {
-    // Every waiter's deadline passed mid-try: the try is abandoned.
-    auto record = tries_.extract(flight->try_id);
-    if (!record.empty()) {
-      ReleaseSlot(record.mapped().resolver);
-      config_.observer->OnTry(
-          flight->qname, flight->type,
-          config_.servers[record.mapped().resolver].configured,
-          Outcome::kDeadline, absl::Now() - flight->try_start,
-          flight->qname.find('.') == std::string::npos);
-    }
-  }
+  // Open tries keep their records (and channel slots) until their answer
+  // or their own end: c-ares still waits for them, and a late answer still
+  // teaches the estimator.
   config_.observer->OnInFlightChange(-1);
   for (size_t i = 0; i < flight->waiters.size(); ++i) {
     Complete(flight->waiters[i], flight->type, flight.get(), outcome, answer,
@@ -553,18 +646,18 @@ void ResolverLoop::CancelEverything(std::vector<Request> queued) {
   channels_.clear();
 }
 
-void ResolverLoop::LogFailedTry(const Flight& flight, int resolver,
+void ResolverLoop::LogFailedTry(const Flight& flight, const TryRecord& record,
                                 Outcome outcome, absl::Duration rtt) {
   int64_t suppressed = 0;
   if (!failed_try_log_.Allow(absl::Now(), &suppressed)) return;
   // A JSON line like every other: operators search these by dnsOutcome and
   // queryName, the same names the problem documents use.
   common::JsonFields fields;
-  fields.Str("resolver", config_.servers[resolver].configured)
+  fields.Str("resolver", config_.servers[record.resolver].configured)
       .Str("queryName", flight.qname)
       .Str("queryType", RRTypeName(flight.type))
       .Str("dnsOutcome", OutcomeName(outcome))
-      .Int("try", flight.tries)
+      .Int("try", record.index)
       .Num("rttMs", absl::ToDoubleMilliseconds(rtt));
   if (suppressed > 0) fields.Int("notLoggedBefore", suppressed);
   common::Log("warning", "DNS try failed", fields);

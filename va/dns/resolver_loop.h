@@ -1,7 +1,18 @@
 // One event-loop thread of CaresResolver. It owns one c-ares channel per
-// resolver, the in-flight table (coalescing), the timers and the per-
-// resolver RTT estimators, and executes the retry policy's decisions. All
-// of its state is touched only by its own thread, except the request queue.
+// resolver, the in-flight table (coalescing), the timers and the answer-
+// time estimators, and executes the retry policy's decisions. All of its
+// state is touched only by its own thread, except the request queue.
+//
+// Hedged tries: --dns-timeout is a promise. Every try stays open for its
+// full per_try_timeout (or until the lookup's last deadline), and the
+// first usable answer from any open try wins. The adaptive estimate
+// (rtt_estimator.h) only decides when the next try is sent: once it
+// passes, the next try (to the next resolver in the order, after the
+// policy's jittered backoff, if the retry budget allows) goes out while
+// the earlier one keeps waiting. A lookup reports a timeout only when all
+// its tries have had their full time. Answers to tries whose lookup has
+// ended are dropped (c-ares 1.18 cannot cancel one query), but still teach
+// the estimator their true answer time.
 //
 // It caps the tries in flight on each channel (one UDP socket) so that a
 // burst of answers fits the socket's receive buffer even when this thread
@@ -89,11 +100,20 @@ class ResolverLoop {
   void Stop();
 
  private:
+  // One try sent; lives until its answer or its own end (full timeout or
+  // the flight's deadline), even after its lookup ended.
   struct TryRecord {
     uint64_t flight_id;
     int resolver;
     RRType type;
+    int index;  // 1 for the lookup's first try
+    bool is_tld;
+    // The hedge point passed (the next try was due) before an answer.
+    bool hedged = false;
     absl::Time start;
+    absl::Time end;       // when the try times out
+    absl::Time full_end;  // start + per_try_timeout
+    TimerQueue::Id timer = 0;
   };
   // An answer (or c-ares error), parsed in the c-ares callback (no copy of
   // the raw message) and handled after c-ares returned.
@@ -102,6 +122,8 @@ class ResolverLoop {
     int status;
     bool parsed_ok = false;
     ParsedAnswer parsed;
+    // For a lookup that had ended: the header's rcode only (not parsed).
+    int unparsed_rcode = -1;
     absl::Time when;
   };
 
@@ -110,18 +132,33 @@ class ResolverLoop {
   void Run();
   void PollOnce();
   void Intake(Request request);
+  // Sends the flight's next try (or queues it for a channel slot).
   void StartTry(uint64_t flight_id);
-  // A waiter with a later deadline joined: a try that the old deadline cut
-  // short may now run its full timeout.
-  void ExtendTry(Flight& flight);
+  // The resolver for the flight's next try. The one place that picks
+  // resolvers (with RetryPolicy::ResolverOrder at intake).
+  int NextResolver(const Flight& flight) const;
+  // A waiter with a later deadline joined: tries that the old deadline cut
+  // short may now run their full timeout.
+  void ExtendTries(Flight& flight);
+  // The estimate for the flight's newest try passed without an answer.
+  void OnHedgePoint(uint64_t try_id);
   void OnTryTimeout(uint64_t try_id);
   void OnAnswer(uint64_t try_id, int status, absl::Span<const uint8_t> answer);
   void ProcessCompletions();
-  void EndTry(Flight& flight, int resolver, Outcome outcome, absl::Duration rtt,
-              ParsedAnswer* answer);
-  // Completes the waiters that have had all their tries; the flight goes on
-  // for the others. Returns the fewest tries a remaining waiter has had.
-  int CompleteExhaustedWaiters(Flight& flight, Outcome outcome);
+  // A try ended: answered (`answered`: any reply came), failed or timed
+  // out. Removes its record and frees its slot.
+  void EndTry(uint64_t try_id, Outcome outcome, bool answered,
+              ParsedAnswer* answer, absl::Time when);
+  // Schedules the flight's next try when the policy allows one (`outcome`
+  // of the try that prompted it, `took` its time so far). Returns false
+  // and sets flight.last_outcome to the policy's verdict when it does not.
+  bool MaybeScheduleNextTry(Flight& flight, Outcome outcome, int resolver,
+                            absl::Duration took);
+  // The fewest tries any waiter of the flight has had.
+  int FewestTries(const Flight& flight) const;
+  // Completes the waiters whose tries were all sent and have all ended;
+  // the flight goes on for the others. Returns true when none is left.
+  bool CompleteExhaustedWaiters(Flight& flight, Outcome outcome);
   // (Re)arms the flight's timer for its waiters' earliest deadline.
   void ArmWaiterTimer(Flight& flight, absl::Time deadline);
   void OnWaiterDeadlines(uint64_t flight_id);
@@ -136,12 +173,12 @@ class ResolverLoop {
   // Starts queued flights while their channels have free slots.
   void StartQueued();
   void CancelEverything(std::vector<Request> queued);
-  void LogFailedTry(const Flight& flight, int resolver, Outcome outcome,
-                    absl::Duration rtt);
+  void LogFailedTry(const Flight& flight, const TryRecord& record,
+                    Outcome outcome, absl::Duration rtt);
 
   const LoopConfig& config_;
   std::vector<std::unique_ptr<CaresChannel>> channels_;
-  std::vector<RttEstimator> rtt_;
+  RttTable rtt_;
   std::vector<int> active_;                   // tries in flight per channel
   std::vector<std::deque<uint64_t>> queued_;  // flights waiting per channel
   bool any_queued_ = false;

@@ -34,4 +34,24 @@ absl::Duration RttEstimator::Timeout(absl::Duration min,
   return std::clamp(timeout, min, max);
 }
 
+RttTable::RttTable(int resolvers, RttEstimatorOptions options)
+    : estimators_(static_cast<size_t>(resolvers) * kTypes,
+                  RttEstimator(options)) {}
+
+size_t RttTable::TypeIndex(RRType type) {
+  switch (type) {
+    case RRType::kA:
+      return 0;
+    case RRType::kCNAME:
+      return 1;
+    case RRType::kTXT:
+      return 2;
+    case RRType::kAAAA:
+      return 3;
+    case RRType::kCAA:
+      return 4;
+  }
+  return 4;
+}
+
 }  // namespace va::dns
