@@ -1,0 +1,1 @@
+va_integration_test(dns_hedging_integration_test SOURCES dns_hedging_integration_test.cc)
