@@ -182,6 +182,9 @@ def main():
         rows = [("loss-free", lossfree), ("33% loss", lossy)]
         if lossy_nobudget:
             rows.append(("33% loss, retry budget off", lossy_nobudget))
+        slowtxt = next((r for r in runs if kind(r) == "slowtxt"), None)
+        if slowtxt:
+            rows.append(("no loss, every TXT answer 300 ms late", slowtxt))
         for name, r in rows:
             q = r["dns"]["queries"] if r.get("dns") else None
             w("| %s | %d | %d | %.1f%% | %s | %s | %s | %s | %s | %s |" % (
@@ -297,6 +300,12 @@ def main():
                 problems.append("outage, 2 s deadline: outcomes other than dns/transient: %s" % bad)
         if not lossy:
             problems.append("no lossy run")
+        slowtxt = next((r for r in runs if kind(r) == "slowtxt"), None)
+        if not slowtxt:
+            problems.append("no slow-TXT run")
+        elif slowtxt["valid"] != slowtxt["completed"]:
+            problems.append("slow TXT: %d of %d valid (a slow answer is an answer)"
+                            % (slowtxt["valid"], slowtxt["completed"]))
         if not ceilings and os.path.exists("/usr/bin/dnsperf"):
             problems.append("dnsperf installed but no ceiling measured")
         if problems:
