@@ -810,7 +810,11 @@ TEST(CaresResolverTest, LateAnswersOfOpenLookupsAreUsedOthersDropped) {
 
 // Boulder's VA waits the full timeout on each of its tries. Whenever that
 // gets an answer, so must the hedging resolver, even with an estimate
-// trained on fast answers (the worst case: it hedges earliest).
+// trained on fast answers (the worst case: it hedges earliest). The model:
+// each query's fate (lost, or answered after a delay) does not depend on
+// when it is sent. A server that drops everything for a while (a restart)
+// is the one case where hedging can spend its tries sooner than Boulder's
+// schedule (0, 1 s, 2 s); --dns-adaptive-timeout=false keeps that schedule.
 TEST(CaresResolverTest, BoulderParityNoTimeoutWhereFullTriesGetAnAnswer) {
   constexpr int kTries = 3;
   const absl::Duration kTimeout = absl::Seconds(1);

@@ -21,7 +21,7 @@ namespace {
 // damage of a missed wake-up.
 constexpr absl::Duration kMaxPollWait = absl::Seconds(1);
 
-// How often c-ares gets to reap queries the loop abandoned (and broken TCP
+// How often c-ares gets to reap queries whose tries ran out (and broken TCP
 // connections). It only frees memory and query IDs, so it need not be
 // prompt; every try has its own timer in the loop.
 constexpr absl::Duration kReapInterval = absl::Milliseconds(100);

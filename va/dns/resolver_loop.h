@@ -167,7 +167,7 @@ class ResolverLoop {
   // `answer` may be moved from when `last` (no other waiter needs it).
   void Complete(Waiter& waiter, RRType type, const Flight* flight,
                 Outcome outcome, ParsedAnswer* answer, bool last);
-  // A try left channel `resolver` (answered, timed out or abandoned).
+  // A try left channel `resolver` (answered or timed out).
   void ReleaseSlot(int resolver);
   int InFlightCap(int resolver) const;
   // Starts queued flights while their channels have free slots.
@@ -182,8 +182,9 @@ class ResolverLoop {
   std::vector<int> active_;                   // tries in flight per channel
   std::vector<std::deque<uint64_t>> queued_;  // flights waiting per channel
   bool any_queued_ = false;
-  // c-ares's own timeouts only reap abandoned queries; ares_timeout walks
-  // every query, so the loop reaps on a coarse tick instead of asking it.
+  // c-ares's own timeouts only reap queries whose tries ran out in the
+  // loop; ares_timeout walks every query, so the loop reaps on a coarse
+  // tick instead of asking it.
   absl::Time next_reap_ = absl::InfinitePast();
   InFlightTable table_;
   TimerQueue timers_;
