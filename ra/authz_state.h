@@ -17,8 +17,9 @@ namespace ra {
 enum class AuthzStatus { kPending, kValid, kInvalid, kExpired };
 enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid };
 
-// The authorization has a single dns-01 challenge, so the pair below is the
-// whole state. Reachable pairs: (pending, pending), (pending, processing),
+// The client answers one of the offered challenges (its type is stored with
+// the authorization); the others stay pending. So the pair below, for the
+// chosen challenge, is the whole state. Reachable pairs: (pending, pending), (pending, processing),
 // (valid, valid), (invalid, invalid).
 struct AuthzState {
   AuthzStatus authz = AuthzStatus::kPending;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/match.h"
+#include "va/challenge_registry.h"
 
 namespace ra {
 namespace {
@@ -29,11 +30,22 @@ AuthorizationResponse RenderAuthorization(const AuthzRecord& record,
   response.set_wildcard(absl::StartsWith(record.identifier, "*."));
   response.set_validationattempts(record.attempts);
 
-  core::Challenge* challenge = authz->add_challenges();
-  challenge->set_id(record.id);  // one challenge per authorization
-  challenge->set_type("dns-01");
+  // Every registered type is offered (RFC 8555 §7.1.4); once the client
+  // answered one, that one carries the state and the others stay pending.
+  const bool answered = record.state.challenge != ChallengeStatus::kPending;
+  core::Challenge* challenge = nullptr;
+  for (const va::ChallengeValidator* type : va::AllChallenges()) {
+    core::Challenge* offered = authz->add_challenges();
+    offered->set_id(record.id);
+    offered->set_type(std::string(type->Type()));
+    // One token per authorization, shared by the types that use one (as
+    // Boulder does); dns-persist-01 has none.
+    if (type->UsesToken()) offered->set_token(record.token);
+    offered->set_status(std::string(Name(ChallengeStatus::kPending)));
+    if (answered && type->Type() == record.challenge_type) challenge = offered;
+  }
+  if (challenge == nullptr) return response;  // nothing answered yet
   challenge->set_status(std::string(Name(record.state.challenge)));
-  challenge->set_token(record.token);
   if (record.state.challenge == ChallengeStatus::kValid) {
     SetTimestamp(record.validated, challenge->mutable_validated());
   }

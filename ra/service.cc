@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "ra/authz_view.h"
 #include "ra/token.h"
+#include "va/challenge_registry.h"
 #include "va/identifier.h"
 
 namespace ra {
@@ -262,6 +263,19 @@ absl::Status RaService::DoPerformValidation(
     return absl::InvalidArgumentError(
         "keyAuthorization or jwkThumbprint: one is required");
   }
+  const std::string challenge_type =
+      request.challengetype().empty() ? "dns-01" : request.challengetype();
+  const va::ChallengeValidator* challenge = va::FindChallenge(challenge_type);
+  if (challenge == nullptr) {
+    std::string offered;
+    for (const va::ChallengeValidator* v : va::AllChallenges()) {
+      absl::StrAppend(&offered, offered.empty() ? "" : ", ",
+                      std::string(v->Type()));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("challengeType: \"", absl::CEscape(challenge_type),
+                     "\" is not offered (offered: ", offered, ")"));
+  }
   for (int round = 0; round < 2; ++round) {
     absl::StatusOr<AuthzRecord> record = store_->GetAuthz(request.id());
     if (!record.ok()) return record.status();
@@ -271,15 +285,17 @@ absl::Status RaService::DoPerformValidation(
         !s.ok()) {
       return s;
     }
+    // A type without a token gets "." thumbprint, as Boulder's RA sends.
+    const std::string token = challenge->UsesToken() ? record->token : "";
     std::string key_authorization;
     if (request.proof_case() == PerformValidationRequest::kJwkThumbprint) {
       absl::StatusOr<std::string> ka = KeyAuthorizationFromThumbprint(
-          record->token, request.jwkthumbprint(), "jwkThumbprint");
+          token, request.jwkthumbprint(), "jwkThumbprint");
       if (!ka.ok()) return ka.status();
       key_authorization = *std::move(ka);
     } else {
       if (absl::Status s = CheckKeyAuthorization(
-              record->token, request.keyauthorization(), "keyAuthorization");
+              token, request.keyauthorization(), "keyAuthorization");
           !s.ok()) {
         return s;
       }
@@ -288,6 +304,11 @@ absl::Status RaService::DoPerformValidation(
 
     absl::Status status;
     if (record->state.challenge == ChallengeStatus::kProcessing) {
+      if (record->challenge_type != challenge_type) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("authorization is already being validated with ",
+                         record->challenge_type, ", not ", challenge_type));
+      }
       if (record->key_authorization != key_authorization) {
         return absl::FailedPreconditionError(
             "authorization is already being validated with a different key "
@@ -296,7 +317,8 @@ absl::Status RaService::DoPerformValidation(
       // Same answer again while processing: RFC 8555 §8.2 client retry.
       status = ExpediteRetry(*record, now);
     } else {
-      status = store_->BeginProcessing(record->id, key_authorization, now);
+      status = store_->BeginProcessing(record->id, challenge_type,
+                                       key_authorization, now);
       if (status.ok()) runner_->ScheduleAttempt(record->id, now);
     }
     // ABORTED: a concurrent request changed the state; judge it again.

@@ -63,7 +63,7 @@ constexpr char kAuthzColumns[] =
     "id, account_id, identifier, status, challenge_status, token, "
     "key_authorization, created_us, expires_us, attempts, first_attempt_us, "
     "last_attempt_us, next_attempt_us, validated_us, problem, records, "
-    "lease_owner, lease_expires_us";
+    "lease_owner, lease_expires_us, challenge_type";
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   const std::string message =
@@ -190,6 +190,7 @@ absl::StatusOr<AuthzRecord> RowToRecord(Statement& s) {
   }
   r.state = {*authz_status, *challenge_status};
   r.token = s.Text(5);
+  r.challenge_type = s.Text(18);
   r.key_authorization = s.Text(6);
   r.created = s.Time(7);
   r.expires = s.Time(8);
@@ -399,6 +400,7 @@ absl::StatusOr<AuthzRecord> SqliteStore::GetAuthz(int64_t id) {
 }
 
 absl::Status SqliteStore::BeginProcessing(int64_t id,
+                                          const std::string& challenge_type,
                                           const std::string& key_authorization,
                                           absl::Time now) {
   absl::MutexLock lock(&mu_);
@@ -407,14 +409,15 @@ absl::Status SqliteStore::BeginProcessing(int64_t id,
   Statement s(db_,
               "UPDATE authz SET challenge_status = 'processing', "
               "key_authorization = ?, first_attempt_us = ?, "
-              "next_attempt_us = ? "
+              "next_attempt_us = ?, challenge_type = ? "
               "WHERE id = ? AND status = 'pending' "
               "AND challenge_status = 'pending' AND expires_us > ?");
   s.BindText(1, key_authorization);
   s.BindTime(2, now);
   s.BindTime(3, now);
-  s.Bind(4, id);
-  s.BindTime(5, now);
+  s.BindText(4, challenge_type);
+  s.Bind(5, id);
+  s.BindTime(6, now);
   if (absl::Status st = s.Run(); !st.ok()) return st;
   if (sqlite3_changes(db_) != 1) return LostCasLocked(id, "begin processing");
   if (absl::Status st = AddEventLocked(id, now, "processing", 0, nullptr);

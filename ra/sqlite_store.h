@@ -38,7 +38,8 @@ class SqliteStore : public Store {
 
   absl::StatusOr<AuthzRecord> CreateAuthz(const NewAuthz& authz) override;
   absl::StatusOr<AuthzRecord> GetAuthz(int64_t id) override;
-  absl::Status BeginProcessing(int64_t id, const std::string& key_authorization,
+  absl::Status BeginProcessing(int64_t id, const std::string& challenge_type,
+                               const std::string& key_authorization,
                                absl::Time now) override;
   absl::Status ExpediteAttempt(int64_t id, absl::Time not_before) override;
   absl::StatusOr<std::vector<AuthzRecord>> ClaimDue(const std::string& owner,

@@ -26,6 +26,8 @@ struct AuthzRecord {
   std::string identifier;
   AuthzState state;
   std::string token;
+  // The challenge the client answered ("dns-01" until validation began).
+  std::string challenge_type = "dns-01";
   std::string key_authorization;  // set once validation began
   absl::Time created = absl::InfinitePast();
   absl::Time expires = absl::InfinitePast();
@@ -75,9 +77,10 @@ class Store {
   virtual absl::StatusOr<AuthzRecord> CreateAuthz(const NewAuthz& authz) = 0;
   virtual absl::StatusOr<AuthzRecord> GetAuthz(int64_t id) = 0;
 
-  // (pending, pending) -> (pending, processing) with the key authorization;
-  // the first attempt is due at `now`.
+  // (pending, pending) -> (pending, processing) with the chosen challenge
+  // type and the key authorization; the first attempt is due at `now`.
   virtual absl::Status BeginProcessing(int64_t id,
+                                       const std::string& challenge_type,
                                        const std::string& key_authorization,
                                        absl::Time now) = 0;
 

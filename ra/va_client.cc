@@ -221,7 +221,7 @@ class GrpcVaClient : public VaClient {
       *op->dcv_request.mutable_identifier() = DnsIdentifier(op->request);
       core::Challenge* challenge = op->dcv_request.mutable_challenge();
       challenge->set_id(op->request.authz_id);
-      challenge->set_type("dns-01");
+      challenge->set_type(op->request.challenge_type);
       challenge->set_status("pending");
       challenge->set_token(op->request.token);
       op->dcv_request.mutable_authz()->set_regid(op->request.account_id);
@@ -234,7 +234,7 @@ class GrpcVaClient : public VaClient {
     } else {
       op->caa_request.Clear();
       *op->caa_request.mutable_identifier() = DnsIdentifier(op->request);
-      op->caa_request.set_validationmethod("dns-01");
+      op->caa_request.set_validationmethod(op->request.challenge_type);
       op->caa_request.set_accounturiid(op->request.account_id);
       op->caa_request.set_authzid(op->request.authz_id);
       op->caa_response.Clear();

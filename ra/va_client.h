@@ -24,8 +24,9 @@ namespace ra {
 struct VaRequest {
   int64_t authz_id = 0;
   int64_t account_id = 0;
-  std::string identifier;  // "*.example.com" for a wildcard
-  std::string token;
+  std::string identifier;                 // "*.example.com" for a wildcard
+  std::string challenge_type = "dns-01";  // also CAA's validationMethod
+  std::string token;                      // empty for dns-persist-01
   std::string key_authorization;
   absl::Time deadline;  // for DCV and CAA together
 };

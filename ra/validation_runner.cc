@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "common/json_log.h"
+#include "va/challenge_registry.h"
 
 namespace ra {
 
@@ -106,7 +107,13 @@ struct ValidationRunner::Core : std::enable_shared_from_this<Core> {
     request.authz_id = record.id;
     request.account_id = record.account_id;
     request.identifier = record.identifier;
-    request.token = record.token;
+    request.challenge_type = record.challenge_type;
+    // dns-persist-01 has no token (Boulder's RA sends none either).
+    const va::ChallengeValidator* challenge =
+        va::FindChallenge(record.challenge_type);
+    if (challenge != nullptr && challenge->UsesToken()) {
+      request.token = record.token;
+    }
     request.key_authorization = record.key_authorization;
     request.deadline = absl::Now() + options.va_timeout;
     common::Log("info", "validation attempt",

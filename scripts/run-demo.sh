@@ -5,7 +5,10 @@
 #   1. a dns-01 + CAA validation that succeeds;
 #   2. one whose first attempt fails transiently (the authoritative server
 #      drops every query for a while) and that the RA retries to success;
-#   3. one that CAA forbids.
+#   3. one that CAA forbids;
+#   4. dns-persist-01: one persistent TXT record, published once, validates
+#      two authorizations of the same account; another account's fails with
+#      the accounturi mismatch.
 # Everything listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -128,6 +131,35 @@ new_authz_with_txt locked.example.org
 api /add-caa '{"host":"example.org","policies":[{"tag":"issue","value":"other-ca.example"}]}'
 validate_and_wait caa
 [[ $(final_status caa) == invalid ]]
+
+# ------------------------------------------------- 4. dns-persist-01
+step "4. dns-persist-01: one standing record for account 1 at persist.example.com"
+# vactl prints the record a subscriber publishes for a challenge type.
+authz=$(vactl new-authz persist.example.com --account 1)
+ID=$(json_field "$authz" 'd["id"]')
+RECORD=$(vactl txt "$ID" --challenge dns-persist-01 --thumbprint "$THUMBPRINT" \
+  --issuer-domain letsencrypt.org \
+  --account-uri-prefix https://acme.example/acme/acct/)
+echo "$RECORD"
+api /set-txt "$(json_field "$RECORD" 'json.dumps({"host": d["name"], "value": d["value"]})')"
+api /add-caa '{"host":"persist.example.com","policies":[{"tag":"issue","value":"letsencrypt.org"}]}'
+persist_validate() {  # name
+  vactl validate "$ID" --thumbprint "$THUMBPRINT" --challenge dns-persist-01 >/dev/null
+  vactl wait "$ID" --timeout 30s | tee "$RUN/$1.json"
+}
+echo "first authorization ($ID) of account 1:"
+persist_validate persist1
+[[ $(final_status persist1) == valid ]]
+ID=$(json_field "$(vactl new-authz persist.example.com --account 1)" 'd["id"]')
+echo "a second authorization ($ID) of account 1, same record, nothing republished:"
+persist_validate persist2
+[[ $(final_status persist2) == valid ]]
+ID=$(json_field "$(vactl new-authz persist.example.com --account 2)" 'd["id"]')
+echo "an authorization ($ID) of account 2: the record names account 1"
+persist_validate persist3
+[[ $(final_status persist3) == invalid ]]
+json_field "$(cat "$RUN/persist3.json")" \
+  '[c for c in d["challenges"] if c["type"] == "dns-persist-01"][0]["error"]["detail"]'
 
 step "the VA's audit lines"
 grep '"level":"audit"' "$RUN/va.log" | tail -n 6

@@ -5,6 +5,7 @@
 #ifndef VA_CORROBORATOR_H_
 #define VA_CORROBORATOR_H_
 
+#include <functional>
 #include <optional>
 
 #include "absl/functional/any_invocable.h"
@@ -17,11 +18,19 @@ namespace va {
 // Empty problem: the quorum corroborated the local result.
 using CorroborationDone = absl::AnyInvocable<void(std::optional<Problem>) &&>;
 
+// Applied to every remote DCV reply that passed: a problem makes that
+// perspective count as failed (dns-persist-01: it matched another account).
+// The challenge type supplies it (ChallengeValidator::RemoteDisagreement).
+using RemoteDcvCheck =
+    std::function<std::optional<Problem>(const ::va::ValidationResult&)>;
+
 class Corroborator {
  public:
   virtual ~Corroborator() = default;
+  // Remotes run the identical request, hence the same challenge type.
   virtual void CorroborateDcv(const ::va::PerformValidationRequest& request,
-                              absl::Time deadline, CorroborationDone done) = 0;
+                              absl::Time deadline, CorroborationDone done,
+                              RemoteDcvCheck check = nullptr) = 0;
   virtual void CorroborateCaa(const ::va::IsCAAValidRequest& request,
                               absl::Time deadline, CorroborationDone done) = 0;
 };

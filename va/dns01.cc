@@ -8,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "va/key_authorization.h"
 
 namespace va {
 namespace {
@@ -23,9 +24,9 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-Dns01Result Evaluate(const std::string& hostname, const std::string& query_name,
-                     const std::string& digest, dns::LookupResult lookup) {
-  Dns01Result result;
+DcvResult Evaluate(const std::string& hostname, const std::string& query_name,
+                   const std::string& digest, dns::LookupResult lookup) {
+  DcvResult result;
   result.hostname = hostname;
   result.resolver = lookup.resolver;
   result.authenticated_data = lookup.authenticated_data;
@@ -80,13 +81,9 @@ std::string Dns01Digest(std::string_view key_authorization) {
       absl::string_view(reinterpret_cast<const char*>(md), md_len));
 }
 
-void CheckDns01(dns::Resolver& resolver, std::string identifier,
-                std::string key_authorization, absl::Time deadline,
-                absl::AnyInvocable<void(Dns01Result) &&> done) {
-  std::string hostname = std::move(identifier);
-  if (hostname.starts_with("*.")) hostname.erase(0, 2);
-  std::string digest = Dns01Digest(key_authorization);
-  std::string query_name = absl::StrCat(kChallengePrefix, hostname);
+void CheckDigestTxt(dns::Resolver& resolver, std::string hostname,
+                    std::string query_name, std::string digest,
+                    absl::Time deadline, DcvDone done) {
   resolver.Lookup(
       query_name, dns::RRType::kTXT, deadline,
       [hostname = std::move(hostname), query_name, digest = std::move(digest),
@@ -94,6 +91,50 @@ void CheckDns01(dns::Resolver& resolver, std::string identifier,
         std::move(done)(
             Evaluate(hostname, query_name, digest, std::move(lookup)));
       });
+}
+
+void CheckDns01(dns::Resolver& resolver, std::string identifier,
+                std::string key_authorization, absl::Time deadline,
+                DcvDone done) {
+  std::string hostname = std::move(identifier);
+  if (hostname.starts_with("*.")) hostname.erase(0, 2);
+  std::string query_name = absl::StrCat(kChallengePrefix, hostname);
+  CheckDigestTxt(resolver, std::move(hostname), std::move(query_name),
+                 Dns01Digest(key_authorization), deadline, std::move(done));
+}
+
+namespace {
+
+class Dns01 final : public ChallengeValidator {
+ public:
+  std::string_view Type() const override { return "dns-01"; }
+  bool UsesToken() const override { return true; }
+  bool AccountBound() const override { return false; }
+  absl::Status ValidateRequest(
+      std::string_view token,
+      std::string_view key_authorization) const override {
+    return ValidateKeyAuthorization(token, key_authorization,
+                                    /*allow_empty_token_part=*/false);
+  }
+  void Check(dns::Resolver& resolver, const ChallengeConfig&, DcvInput input,
+             absl::Time deadline, DcvDone done) const override {
+    CheckDns01(resolver, std::move(input.identifier),
+               std::move(input.key_authorization), deadline, std::move(done));
+  }
+  absl::StatusOr<PublishedTxt> RecordToPublish(
+      const ChallengeConfig&, const DcvInput& input) const override {
+    std::string host = input.identifier;
+    if (host.starts_with("*.")) host.erase(0, 2);
+    return PublishedTxt{absl::StrCat(kChallengePrefix, host),
+                        Dns01Digest(input.key_authorization)};
+  }
+};
+
+}  // namespace
+
+const ChallengeValidator& Dns01Validator() {
+  static const Dns01 kValidator;
+  return kValidator;
 }
 
 }  // namespace va

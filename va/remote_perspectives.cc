@@ -177,8 +177,11 @@ class RemoteFanout : public std::enable_shared_from_this<RemoteFanout> {
 
   // Sends the request to every remote; each RPC ends at
   // min(now + its timeout, deadline). `start` issues one RPC.
+  // `agree`, when set, may turn a passing reply into a failed one.
   template <typename Request, typename Response, typename StartFn>
-  void Run(const Request& request, absl::Time deadline, StartFn start) {
+  void Run(
+      const Request& request, absl::Time deadline, StartFn start,
+      std::function<std::optional<Problem>(const Response&)> agree = nullptr) {
     std::vector<Call<Request, Response>*> calls;
     {
       absl::MutexLock lock(&mu_);
@@ -196,9 +199,17 @@ class RemoteFanout : public std::enable_shared_from_this<RemoteFanout> {
     for (size_t i = 0; i < calls.size(); ++i) {
       Call<Request, Response>* call = calls[i];
       start(*remotes_[i], &call->ctx, &call->request, &call->response,
-            [self = shared_from_this(), i, call](grpc::Status status) {
-              self->OnResult(
-                  i, Classify(*self->remotes_[i], status, call->response));
+            [self = shared_from_this(), i, call, agree](grpc::Status status) {
+              RemoteResult result =
+                  Classify(*self->remotes_[i], status, call->response);
+              if (result.outcome == RemoteOutcome::kPass && agree) {
+                if (std::optional<Problem> p = agree(call->response)) {
+                  result.outcome = RemoteOutcome::kProblem;
+                  result.error = p->detail;
+                  result.problem = std::move(p);
+                }
+              }
+              self->OnResult(i, std::move(result));
             });
     }
   }
@@ -589,7 +600,7 @@ bool RemotePerspectives::EnoughRemotes(const char* kind,
 
 void RemotePerspectives::CorroborateDcv(
     const ::va::PerformValidationRequest& request, absl::Time deadline,
-    CorroborationDone done) {
+    CorroborationDone done, RemoteDcvCheck check) {
   const std::string& identifier = request.identifier().value();
   if (!EnoughRemotes("dcv", identifier, done)) return;
   auto fanout = std::make_shared<RemoteFanout>(
@@ -602,7 +613,8 @@ void RemotePerspectives::CorroborateDcv(
          ::va::ValidationResult* resp,
          std::function<void(grpc::Status)> callback) {
         remote.va->async()->DoDCV(ctx, req, resp, std::move(callback));
-      });
+      },
+      std::move(check));
 }
 
 void RemotePerspectives::CorroborateCaa(const ::va::IsCAAValidRequest& request,

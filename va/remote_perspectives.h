@@ -63,7 +63,8 @@ class RemotePerspectives final : public Corroborator {
   RemotePerspectives& operator=(const RemotePerspectives&) = delete;
 
   void CorroborateDcv(const ::va::PerformValidationRequest& request,
-                      absl::Time deadline, CorroborationDone done) override;
+                      absl::Time deadline, CorroborationDone done,
+                      RemoteDcvCheck check = nullptr) override;
   void CorroborateCaa(const ::va::IsCAAValidRequest& request,
                       absl::Time deadline, CorroborationDone done) override;
 

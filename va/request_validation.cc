@@ -4,22 +4,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "va/challenge_registry.h"
 #include "va/identifier.h"
 
 namespace va {
 namespace {
 
-// Tokens and thumbprints are base64url without padding (RFC 8555 §8.1).
-bool IsBase64Url(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
-        c != '_') {
-      return false;
-    }
-  }
-  return true;
-}
+absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -56,8 +47,10 @@ int64_t AuthzIdOf(const ::va::IsCAAValidRequest& req) {
 }
 
 bool IsKnownValidationMethod(std::string_view method) {
-  return method == "dns-01" || method == "http-01" || method == "tls-alpn-01" ||
-         method == "dns-account-01";
+  // Boulder's methods that this VA does not validate itself are still valid
+  // names for CAA validationmethods (RFC 8657).
+  return method == "http-01" || method == "tls-alpn-01" ||
+         FindChallenge(method) != nullptr;
 }
 
 absl::Status ValidateDcvRequest(const ::va::PerformValidationRequest& req) {
@@ -68,34 +61,32 @@ absl::Status ValidateDcvRequest(const ::va::PerformValidationRequest& req) {
   if (!req.has_challenge()) return Invalid("challenge", "missing");
   const auto& chall = req.challenge();
   if (chall.type().empty()) return Invalid("challenge.type", "empty");
-  if (chall.type() != "dns-01") {
+  const ChallengeValidator* validator = FindChallenge(chall.type());
+  if (validator == nullptr) {
+    std::string known;
+    for (const ChallengeValidator* v : AllChallenges()) {
+      absl::StrAppend(&known, known.empty() ? "" : ", ", Av(v->Type()));
+    }
     return Invalid("challenge.type",
                    absl::StrCat("unsupported challenge type \"",
                                 absl::CEscape(chall.type()),
-                                "\" (this VA validates dns-01)"));
+                                "\" (this VA validates ", known, ")"));
   }
-  // Boulder's CheckPending: a token is exactly 43 base64url characters.
-  if (!chall.token().empty() &&
-      (chall.token().size() != 43 || !IsBase64Url(chall.token()))) {
-    return Invalid("challenge.token", "must be 43 base64url characters");
-  }
-  const std::string& ka = req.expectedkeyauthorization();
-  if (ka.empty()) return Invalid("expectedKeyAuthorization", "missing");
-  if (ka.size() > 512) return Invalid("expectedKeyAuthorization", "too long");
-  const size_t dot = ka.find('.');
-  if (dot == std::string::npos || !IsBase64Url(ka.substr(0, dot)) ||
-      !IsBase64Url(ka.substr(dot + 1))) {
-    return Invalid("expectedKeyAuthorization",
-                   "must be <token>.<base64url JWK thumbprint>");
-  }
-  if (!chall.token().empty() && ka.substr(0, dot) != chall.token()) {
-    return Invalid("expectedKeyAuthorization",
-                   "does not start with challenge.token");
+  if (auto s = validator->ValidateRequest(chall.token(),
+                                          req.expectedkeyauthorization());
+      !s.ok()) {
+    return s;
   }
   if (!req.has_authz()) return Invalid("authz", "missing");
   if (AuthzIdOf(req) <= 0) return Invalid("authz.id", "must be positive");
+  // Every type needs it for the audit log; account-bound types build the
+  // account URI from it.
   if (req.authz().regid() <= 0) {
-    return Invalid("authz.regID", "must be positive");
+    return Invalid("authz.regID", validator->AccountBound()
+                                      ? absl::StrCat("must be positive (",
+                                                     Av(validator->Type()),
+                                                     " names the account)")
+                                      : std::string("must be positive"));
   }
   return absl::OkStatus();
 }

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/json_log.h"
-#include "va/dns01.h"
+#include "va/challenge_registry.h"
 #include "va/request_validation.h"
 
 namespace va {
@@ -205,7 +205,7 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
 
   // Runs on a resolver (or remote-call) thread once the outcome is known.
   auto finish = [this, reactor, req, resp, start](
-                    std::optional<Problem> problem, const Dns01Result& local) {
+                    std::optional<Problem> problem, const DcvResult& local) {
     if (problem) {
       ToProto(*problem, resp->mutable_problem());
       resp->clear_records();
@@ -222,29 +222,48 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     reactor->Finish(grpc::Status::OK);
   };
 
-  CheckDns01(*deps_.resolver, req->identifier().value(),
-             req->expectedkeyauthorization(), deadline,
-             [this, req, resp, deadline, finish](Dns01Result local) mutable {
-               if (local.problem) {
-                 finish(std::move(local.problem), local);
-                 return;
-               }
-               core::ValidationRecord* record = resp->add_records();
-               record->set_hostname(local.hostname);
-               if (!local.resolver.empty())
-                 record->add_resolveraddrs(local.resolver);
-               record->set_authenticateddata(local.authenticated_data);
-               record->set_attempts(local.attempts);
-               if (deps_.corroborator == nullptr) {
-                 finish(std::nullopt, local);
-                 return;
-               }
-               deps_.corroborator->CorroborateDcv(
-                   *req, deadline,
-                   [finish, local](std::optional<Problem> remote) mutable {
-                     finish(std::move(remote), local);
-                   });
-             });
+  // The one dispatch point: ValidateDcvRequest accepted only known types.
+  const ChallengeValidator* challenge = FindChallenge(req->challenge().type());
+  DcvInput input;
+  input.identifier = req->identifier().value();
+  input.token = req->challenge().token();
+  input.key_authorization = req->expectedkeyauthorization();
+  input.account_id = req->authz().regid();
+  input.now = absl::Now();
+  const ChallengeConfig config{deps_.config.caa.issuer_domain,
+                               deps_.config.caa.account_uri_prefixes};
+  challenge->Check(
+      *deps_.resolver, config, std::move(input), deadline,
+      [this, challenge, req, resp, deadline, finish](DcvResult local) mutable {
+        if (local.problem) {
+          finish(std::move(local.problem), local);
+          return;
+        }
+        core::ValidationRecord* record = resp->add_records();
+        record->set_hostname(local.hostname);
+        if (!local.resolver.empty()) record->add_resolveraddrs(local.resolver);
+        record->set_authenticateddata(local.authenticated_data);
+        record->set_attempts(local.attempts);
+        record->set_accounturi(local.account_uri);
+        if (deps_.corroborator == nullptr) {
+          finish(std::nullopt, local);
+          return;
+        }
+        // Each remote's passing record must agree with ours (same type).
+        RemoteDcvCheck check = [challenge,
+                                local](const ::va::ValidationResult& remote) {
+          const std::string& uri = remote.records_size() > 0
+                                       ? remote.records(0).accounturi()
+                                       : std::string();
+          return challenge->RemoteDisagreement(local, uri);
+        };
+        deps_.corroborator->CorroborateDcv(
+            *req, deadline,
+            [finish, local](std::optional<Problem> remote) mutable {
+              finish(std::move(remote), local);
+            },
+            std::move(check));
+      });
   return reactor;
 }
 

@@ -4,6 +4,10 @@
 //
 //   vactl --ra host:port new-authz example.com --account 1 [--wildcard]
 //   vactl --ra host:port validate ID --key-authorization KA | --thumbprint T
+//         [--challenge dns-01|dns-account-01|dns-persist-01]
+//   vactl --ra host:port txt ID --thumbprint T --challenge TYPE
+//         [--issuer-domain D] [--account-uri-prefix P]
+//     prints the TXT record {name, value} a subscriber publishes for TYPE
 //   vactl --ra host:port get ID
 //   vactl --ra host:port wait ID [--timeout 60s]
 #include <grpcpp/grpcpp.h>
@@ -20,8 +24,10 @@
 #include "absl/time/time.h"
 #include "common/cli.h"
 #include "common/grpc_tls.h"
+#include "common/json_log.h"
 #include "proto/ra.grpc.pb.h"
 #include "ra/acme_json.h"
+#include "va/challenge_registry.h"
 
 ABSL_FLAG(std::string, ra, "127.0.0.1:9094", "RA address host:port");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate chain");
@@ -36,6 +42,13 @@ ABSL_FLAG(std::string, key_authorization, "",
           "validate: token \".\" base64url(JWK thumbprint)");
 ABSL_FLAG(std::string, thumbprint, "",
           "validate: base64url SHA-256 JWK thumbprint (the RA adds the token)");
+ABSL_FLAG(std::string, challenge, "dns-01",
+          "validate, txt: the offered challenge type to answer");
+ABSL_FLAG(std::string, issuer_domain, "",
+          "txt: the CA's issuer domain (dns-persist-01)");
+ABSL_FLAG(std::string, account_uri_prefix, "",
+          "txt: the VA's first --account-uri-prefixes entry "
+          "(dns-account-01, dns-persist-01)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(60),
           "wait: how long to wait for a final status");
 ABSL_FLAG(absl::Duration, rpc_timeout, absl::Seconds(10),
@@ -47,7 +60,10 @@ constexpr char kUsage[] =
     "vactl [--ra host:port] (--plaintext | --tls-cert F --tls-key F "
     "--tls-ca F) COMMAND\n"
     "  new-authz NAME --account N [--wildcard]\n"
-    "  validate ID (--key-authorization KA | --thumbprint T)\n"
+    "  validate ID (--key-authorization KA | --thumbprint T) "
+    "[--challenge TYPE]\n"
+    "  txt ID --thumbprint T [--challenge TYPE] [--issuer-domain D] "
+    "[--account-uri-prefix P]\n"
     "  get ID\n"
     "  wait ID [--timeout 60s]";
 
@@ -137,7 +153,44 @@ int main(int argc, char** argv) {
     } else {
       request.set_jwkthumbprint(thumbprint);
     }
+    request.set_challengetype(absl::GetFlag(FLAGS_challenge));
     status = stub->PerformValidation(&context, request, &response);
+  } else if (command == "txt") {
+    if (!ParseId(argument, &id)) return Usage("ID must be a positive number");
+    const std::string type = absl::GetFlag(FLAGS_challenge);
+    const va::ChallengeValidator* challenge = va::FindChallenge(type);
+    if (challenge == nullptr) {
+      return Usage(absl::StrCat("unknown challenge type \"", type, "\""));
+    }
+    const std::string thumbprint = absl::GetFlag(FLAGS_thumbprint);
+    if (thumbprint.empty()) return Usage("txt needs --thumbprint");
+    ra::AuthorizationID request;
+    request.set_id(id);
+    status = stub->GetAuthorization(&context, request, &response);
+    if (status.ok()) {
+      const core::Authorization& authz = response.authz();
+      std::string token;
+      for (const core::Challenge& c : authz.challenges()) {
+        if (c.type() == type) token = c.token();
+      }
+      va::ChallengeConfig config;
+      config.issuer_domain = absl::GetFlag(FLAGS_issuer_domain);
+      if (!absl::GetFlag(FLAGS_account_uri_prefix).empty()) {
+        config.account_uri_prefixes = {absl::GetFlag(FLAGS_account_uri_prefix)};
+      }
+      va::DcvInput input;
+      input.identifier = authz.identifier().value();
+      input.token = token;
+      input.key_authorization = absl::StrCat(token, ".", thumbprint);
+      input.account_id = authz.registrationid();
+      absl::StatusOr<va::PublishedTxt> txt =
+          challenge->RecordToPublish(config, input);
+      if (!txt.ok()) return Usage(std::string(txt.status().message()));
+      common::JsonFields f;
+      f.Str("challenge", type).Str("name", txt->name).Str("value", txt->value);
+      std::printf("{%s}\n", f.body().c_str());
+      return 0;
+    }
   } else if (command == "get") {
     if (!ParseId(argument, &id)) return Usage("ID must be a positive number");
     ra::AuthorizationID request;

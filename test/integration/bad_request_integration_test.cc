@@ -217,6 +217,43 @@ std::vector<BadCase> BadCases() {
       Dcv(
           "dcv_regid_negative", [](P& r) { r.mutable_authz()->set_regid(-1); },
           "authz.regID"),
+      // ---- DoDCV: the DNS challenge family ----
+      Dcv(
+          "dcv_account01_no_regid",
+          [](P& r) {
+            r.mutable_challenge()->set_type("dns-account-01");
+            r.mutable_authz()->clear_regid();
+          },
+          "authz.regID"),
+      Dcv(
+          "dcv_persist01_no_regid",
+          [](P& r) {
+            r.mutable_challenge()->set_type("dns-persist-01");
+            r.mutable_challenge()->clear_token();
+            r.set_expectedkeyauthorization("." + kThumb);
+            r.mutable_authz()->set_regid(0);
+          },
+          "authz.regID"),
+      Dcv(
+          "dcv_persist01_no_key_authz",
+          [](P& r) {
+            r.mutable_challenge()->set_type("dns-persist-01");
+            r.mutable_challenge()->clear_token();
+            r.clear_expectedkeyauthorization();
+          },
+          "expectedKeyAuthorization"),
+      Dcv(
+          "dcv_account01_empty_token_part",
+          [](P& r) {
+            r.mutable_challenge()->set_type("dns-account-01");
+            r.mutable_challenge()->clear_token();
+            r.set_expectedkeyauthorization("." + kThumb);
+          },
+          "expectedKeyAuthorization"),
+      Dcv(
+          "dcv_unknown_dns_type",
+          [](P& r) { r.mutable_challenge()->set_type("dns-02"); },
+          "challenge.type"),
       // ---- DoDCV: oversized messages ----
       Dcv(
           "dcv_100k_key_authz",

@@ -196,7 +196,9 @@ class RaE2eTest : public ::testing::Test {
       grpc::Status s =
           stack_.ra_stub().NewAuthorization(&context, request, &response);
       ASSERT_TRUE(s.ok()) << s.error_message();
-      ASSERT_EQ(response.authz().challenges_size(), 1);
+      // dns-01 first, then dns-account-01 and dns-persist-01.
+      ASSERT_EQ(response.authz().challenges_size(), 3);
+      ASSERT_EQ(response.authz().challenges(0).type(), "dns-01");
       Authz a;
       a.id = response.authz().id();
       a.id_text = absl::StrCat(a.id);

@@ -239,6 +239,23 @@ INSTANTIATE_TEST_SUITE_P(
         MethodCase{"tag case does not hide it",
                    {{"ValidationMethods", "http-01"}},
                    "dns-01",
+                   false},
+        // The DNS challenge family: each name matches only itself.
+        MethodCase{"dns-account-01 listed",
+                   {{"validationmethods", "dns-01,dns-account-01"}},
+                   "dns-account-01",
+                   true},
+        MethodCase{"dns-persist-01 listed",
+                   {{"validationmethods", "dns-persist-01"}},
+                   "dns-persist-01",
+                   true},
+        MethodCase{"dns-01 does not cover dns-persist-01",
+                   {{"validationmethods", "dns-01"}},
+                   "dns-persist-01",
+                   false},
+        MethodCase{"dns-persist-01 does not cover dns-01",
+                   {{"validationmethods", "dns-persist-01,dns-account-01"}},
+                   "dns-01",
                    false}));
 
 }  // namespace

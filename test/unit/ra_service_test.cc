@@ -130,7 +130,7 @@ class RaServiceTest : public ::testing::Test {
   std::unique_ptr<RaHarness> ra_;
 };
 
-TEST_F(RaServiceTest, NewAuthorizationIsPendingWithOneDns01Challenge) {
+TEST_F(RaServiceTest, NewAuthorizationIsPendingOfferingTheDnsFamily) {
   StartRa();
   AuthorizationResponse a;
   ASSERT_TRUE(NewAuthz("Example.COM", &a, 42).ok());
@@ -143,9 +143,17 @@ TEST_F(RaServiceTest, NewAuthorizationIsPendingWithOneDns01Challenge) {
   const absl::Time expires =
       absl::FromUnixSeconds(a.authz().expires().seconds());
   EXPECT_NEAR(absl::ToDoubleHours(expires - absl::Now()), 7 * 24, 0.1);
-  ASSERT_EQ(a.authz().challenges_size(), 1);
+  // Every registered type is offered, dns-01 first; one token shared by the
+  // types that use one, none for dns-persist-01.
+  ASSERT_EQ(a.authz().challenges_size(), 3);
   const core::Challenge& c = a.authz().challenges(0);
   EXPECT_EQ(c.type(), "dns-01");
+  EXPECT_EQ(a.authz().challenges(1).type(), "dns-account-01");
+  EXPECT_EQ(a.authz().challenges(1).token(), c.token());
+  EXPECT_EQ(a.authz().challenges(1).status(), "pending");
+  EXPECT_EQ(a.authz().challenges(2).type(), "dns-persist-01");
+  EXPECT_EQ(a.authz().challenges(2).token(), "");
+  EXPECT_EQ(a.authz().challenges(2).status(), "pending");
   EXPECT_EQ(c.status(), "pending");
   EXPECT_EQ(c.token().size(), 43u);
   EXPECT_EQ(
@@ -159,6 +167,80 @@ TEST_F(RaServiceTest, NewAuthorizationIsPendingWithOneDns01Challenge) {
   EXPECT_TRUE(w.wildcard());
   EXPECT_EQ(w.authz().identifier().value(), "*.example.com");
   EXPECT_NE(w.authz().challenges(0).token(), c.token());
+}
+
+// The client answers one offered challenge: the VA gets that type (token and
+// key authorization in its shape), CAA gets it as validationMethod, the
+// column records it, and only that challenge changes.
+TEST_F(RaServiceTest, ChosenChallengeIsValidatedAndShown) {
+  StartRa();
+  for (const std::string type : {"dns-account-01", "dns-persist-01"}) {
+    const AuthorizationResponse a = MustNewAuthz(type + ".example.com");
+    const std::string token = a.authz().challenges(0).token();
+    const bool uses_token = type != "dns-persist-01";
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
+    PerformValidationRequest req;
+    req.set_id(a.authz().id());
+    req.set_jwkthumbprint(kThumbprint);
+    req.set_challengetype(type);
+    AuthorizationResponse started;
+    ASSERT_TRUE(ra_->stub()->PerformValidation(&ctx, req, &started).ok());
+    AuthorizationResponse done;
+    ASSERT_TRUE(Wait(a.authz().id(), absl::Seconds(10), &done).ok());
+    EXPECT_EQ(done.authz().status(), "valid");
+    for (const core::Challenge& c : done.authz().challenges()) {
+      EXPECT_EQ(c.status(), c.type() == type ? "valid" : "pending") << c.type();
+      EXPECT_EQ(c.validationrecords_size(), c.type() == type ? 1 : 0);
+    }
+    const std::vector<FakeVaCall> calls = va_->calls();
+    ASSERT_GE(calls.size(), 2u);
+    const FakeVaCall& dcv = calls[calls.size() - 2];
+    EXPECT_EQ(dcv.rpc, "DoDCV");
+    EXPECT_EQ(dcv.challenge_type, type);
+    EXPECT_EQ(dcv.token, uses_token ? token : "");
+    EXPECT_EQ(dcv.key_authorization,
+              (uses_token ? token : std::string()) + "." + kThumbprint);
+    EXPECT_EQ(calls.back().rpc, "DoCAA");
+    EXPECT_EQ(calls.back().validation_method, type);
+  }
+}
+
+TEST_F(RaServiceTest, UnknownOrSwitchedChallengeTypeIsRefused) {
+  va_->SetDcv([](const FakeVaCall&) {
+    return FakeVaReply{{}, grpc::Status::OK, true};  // hold: stay processing
+  });
+  StartRa();
+  const AuthorizationResponse a = MustNewAuthz("example.com");
+  PerformValidationRequest req;
+  req.set_id(a.authz().id());
+  req.set_jwkthumbprint(kThumbprint);
+  AuthorizationResponse out;
+  {
+    grpc::ClientContext ctx;
+    req.set_challengetype("http-01");
+    const grpc::Status s = ra_->stub()->PerformValidation(&ctx, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message().rfind("challengeType: ", 0), 0u)
+        << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    req.set_challengetype("dns-01");
+    ASSERT_TRUE(ra_->stub()->PerformValidation(&ctx, req, &out).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    req.set_challengetype("dns-persist-01");
+    const grpc::Status s = ra_->stub()->PerformValidation(&ctx, req, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_NE(s.error_message().find("already being validated with dns-01"),
+              std::string::npos)
+        << s.error_message();
+  }
+  va_->SetDcv(nullptr);
+  va_->ReleaseStalled();
 }
 
 TEST_F(RaServiceTest, ValidReturnsAtOnceThenFinalizes) {

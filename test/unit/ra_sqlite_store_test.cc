@@ -145,27 +145,30 @@ TEST_F(RaSqliteStoreTest, BeginProcessingIsCompareAndSet) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
   ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
+  EXPECT_EQ(a->challenge_type, "dns-01");  // the column's default
+  ASSERT_TRUE(store->BeginProcessing(a->id, "dns-persist-01", "ka", now_).ok());
   auto got = store->GetAuthz(a->id);
+  EXPECT_EQ(got->challenge_type, "dns-persist-01");
   EXPECT_EQ(got->state.challenge, ChallengeStatus::kProcessing);
   EXPECT_EQ(got->key_authorization, "ka");
   EXPECT_EQ(got->first_attempt_at, now_);
   EXPECT_EQ(got->next_attempt_at, now_);
   // Second time: the stored state is no longer (pending, pending).
-  EXPECT_EQ(store->BeginProcessing(a->id, "ka", now_).code(),
+  EXPECT_EQ(store->BeginProcessing(a->id, "dns-01", "ka", now_).code(),
             absl::StatusCode::kAborted);
-  EXPECT_EQ(store->BeginProcessing(4242, "ka", now_).code(),
+  EXPECT_EQ(store->BeginProcessing(4242, "dns-01", "ka", now_).code(),
             absl::StatusCode::kNotFound);
   // Expired pending authorizations cannot start.
   auto b = store->CreateAuthz(Authz("example.org", now_));
-  EXPECT_EQ(store->BeginProcessing(b->id, "ka", now_ + absl::Hours(2)).code(),
+  EXPECT_EQ(store->BeginProcessing(b->id, "dns-01", "ka", now_ + absl::Hours(2))
+                .code(),
             absl::StatusCode::kAborted);
 }
 
 TEST_F(RaSqliteStoreTest, ClaimRetryFinalizeWithLeases) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
-  ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
+  ASSERT_TRUE(store->BeginProcessing(a->id, "dns-01", "ka", now_).ok());
   const absl::Time lease = now_ + absl::Seconds(30);
 
   auto claimed = store->Claim(a->id, "ra#1", now_, lease);
@@ -246,7 +249,7 @@ TEST_F(RaSqliteStoreTest, ClaimRetryFinalizeWithLeases) {
 TEST_F(RaSqliteStoreTest, InvalidKeepsExpiryAndProblem) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
-  ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
+  ASSERT_TRUE(store->BeginProcessing(a->id, "dns-01", "ka", now_).ok());
   ASSERT_TRUE(store->Claim(a->id, "o#1", now_, now_ + absl::Seconds(5)).ok());
   Finalization invalid;
   invalid.problem = Problem("final problem");
@@ -263,7 +266,7 @@ TEST_F(RaSqliteStoreTest, InvalidKeepsExpiryAndProblem) {
 TEST_F(RaSqliteStoreTest, ExpiredLeaseCanBeTakenOver) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
-  ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
+  ASSERT_TRUE(store->BeginProcessing(a->id, "dns-01", "ka", now_).ok());
   ASSERT_TRUE(store->Claim(a->id, "a#1", now_, now_ + absl::Seconds(5)).ok());
   EXPECT_FALSE(store
                    ->Claim(a->id, "b#1", now_ + absl::Seconds(4),
@@ -280,7 +283,7 @@ TEST_F(RaSqliteStoreTest, ReleaseStaleLeasesOfOwnInstanceOnly) {
   std::vector<int64_t> ids;
   for (const char* owner : {"ra#old", "ra#new", "other#x", "rab#y"}) {
     auto a = store->CreateAuthz(Authz(owner, now_));
-    ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
+    ASSERT_TRUE(store->BeginProcessing(a->id, "dns-01", "ka", now_).ok());
     ASSERT_TRUE(store->Claim(a->id, owner, now_, now_ + absl::Hours(1)).ok());
     ids.push_back(a->id);
   }
@@ -294,7 +297,7 @@ TEST_F(RaSqliteStoreTest, ReleaseStaleLeasesOfOwnInstanceOnly) {
 TEST_F(RaSqliteStoreTest, ExpediteAttemptOnlyMovesForward) {
   auto store = Open();
   auto a = store->CreateAuthz(Authz("example.com", now_));
-  ASSERT_TRUE(store->BeginProcessing(a->id, "ka", now_).ok());
+  ASSERT_TRUE(store->BeginProcessing(a->id, "dns-01", "ka", now_).ok());
   ASSERT_TRUE(store->Claim(a->id, "o#1", now_, now_ + absl::Seconds(5)).ok());
   ASSERT_TRUE(store
                   ->RecordRetry(a->id, "o#1", 0, Problem("x"), now_,
@@ -315,7 +318,7 @@ TEST_F(RaSqliteStoreTest, ReopenKeepsEverything) {
     auto store = Open();
     auto a = store->CreateAuthz(Authz("example.com", now_));
     id = a->id;
-    ASSERT_TRUE(store->BeginProcessing(id, "ka", now_).ok());
+    ASSERT_TRUE(store->BeginProcessing(id, "dns-01", "ka", now_).ok());
     ASSERT_TRUE(store->Claim(id, "o#1", now_, now_ + absl::Seconds(5)).ok());
     ASSERT_TRUE(store
                     ->RecordRetry(id, "o#1", 0, Problem("kept"), now_,
@@ -345,7 +348,7 @@ TEST_F(RaSqliteStoreTest, ConcurrentClaimersNeverShareAnAuthorization) {
   for (int i = 0; i < kAuthzs; ++i) {
     auto a =
         first->CreateAuthz(Authz("n" + std::to_string(i) + ".example", now_));
-    ASSERT_TRUE(first->BeginProcessing(a->id, "ka", now_).ok());
+    ASSERT_TRUE(first->BeginProcessing(a->id, "dns-01", "ka", now_).ok());
   }
   std::vector<int64_t> got_a, got_b;
   auto claim_all = [&](SqliteStore* store, const std::string& owner,

@@ -19,3 +19,10 @@ endif()
 # The repeatable-flag extractor's error for a flag given without a value.
 va_unit_test(cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cc
   LIBS common absl::statusor)
+# MPIC per challenge type through real VA services (remotes run the same type;
+# dns-persist-01 remotes must match the same accounturi).
+if(TARGET va_service)
+  va_unit_test(mpic_challenge_test
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/mpic_challenge_test.cc
+    LIBS va_service Threads::Threads)
+endif()

@@ -1,0 +1,17 @@
+#include "va/challenge.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace va {
+
+std::optional<Problem> ChallengeValidator::RemoteDisagreement(
+    const DcvResult&, std::string_view) const {
+  return std::nullopt;
+}
+
+std::string AccountUri(const ChallengeConfig& config, int64_t account_id) {
+  if (config.account_uri_prefixes.empty()) return "";
+  return absl::StrCat(config.account_uri_prefixes.front(), account_id);
+}
+
+}  // namespace va
