@@ -19,3 +19,8 @@ endif()
 # The repeatable-flag extractor's error for a flag given without a value.
 va_unit_test(cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cc
   LIBS common absl::statusor)
+# The BR's dated MPIC minimums (one case per phase) and the start-up rule.
+va_unit_test(mpic_requirements_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/mpic_requirements_test.cc
+          ${CMAKE_SOURCE_DIR}/va/mpic_requirements.cc ${CMAKE_SOURCE_DIR}/va/quorum.cc
+  LIBS absl::statusor absl::strings absl::str_format absl::time)
