@@ -1,10 +1,13 @@
 #include "cmd/va/compliance.h"
 
+#include <grpcpp/health_check_service_interface.h>
+
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/json_log.h"
 #include "va/mpic_requirements.h"
 
@@ -15,6 +18,22 @@ ABSL_FLAG(bool, allow_noncompliant_mpic, false,
 ABSL_FLAG(std::string, compliance_date, "",
           "Apply the BR's dated rules as of this UTC day (YYYY-MM-DD) "
           "instead of today: to check a configuration before a deadline");
+
+ABSL_FLAG(std::string, dnssec_canary, "on",
+          "on: check at start-up and every --dnssec-canary-interval that "
+          "each resolver validates DNSSEC; a failing resolver leaves the "
+          "rotation, and with none left validations fail closed and gRPC "
+          "health is NOT_SERVING. off: trust the resolvers (tests and demos "
+          "against a non-validating DNS server only; gives up the BR's "
+          "DNSSEC requirement)");
+ABSL_FLAG(absl::Duration, dnssec_canary_interval, absl::Minutes(5),
+          "Time between DNSSEC canary checks");
+ABSL_FLAG(std::string, dnssec_canary_signed, va::dns::kDefaultCanarySigned,
+          "A DNSSEC-signed name with an A record: a validating resolver "
+          "answers it with AD=1");
+ABSL_FLAG(std::string, dnssec_canary_bogus, va::dns::kDefaultCanaryBogus,
+          "A name with a deliberately broken DNSSEC signature: a validating "
+          "resolver answers SERVFAIL");
 
 namespace vacmd {
 namespace {
@@ -59,6 +78,44 @@ absl::StatusOr<int> MpicMinimumAtStartup(
     common::Log("warning", d->floor_raised, f);
   }
   return d->min_remote_perspectives;
+}
+
+absl::StatusOr<std::unique_ptr<va::dns::DnssecCanary>> StartDnssecCanary(
+    const std::vector<std::string>& resolvers,
+    common::MetricsRegistry* metrics) {
+  const std::string mode = absl::GetFlag(FLAGS_dnssec_canary);
+  if (mode == "off") {
+    common::Log("warning",
+                "--dnssec-canary=off: resolvers are trusted to validate "
+                "DNSSEC unchecked (not for a public CA)");
+    return std::unique_ptr<va::dns::DnssecCanary>();
+  }
+  if (mode != "on") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dnssec-canary: \"on\" or \"off\", got \"", mode, "\""));
+  }
+  va::dns::DnssecCanaryOptions o;
+  o.servers = resolvers;
+  o.signed_name = absl::GetFlag(FLAGS_dnssec_canary_signed);
+  o.bogus_name = absl::GetFlag(FLAGS_dnssec_canary_bogus);
+  o.interval = absl::GetFlag(FLAGS_dnssec_canary_interval);
+  auto canary = va::dns::DnssecCanary::Create(std::move(o), metrics);
+  if (!canary.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dnssec-canary: ", canary.status().message()));
+  }
+  (*canary)->CheckNow();
+  return canary;
+}
+
+void ReportDnssecHealth(va::dns::DnssecCanary* canary,
+                        grpc::HealthCheckServiceInterface* health) {
+  if (canary == nullptr || health == nullptr) return;
+  health->SetServingStatus(canary->health()->UsableCount() > 0);
+  canary->OnChecked([health](size_t validating) {
+    health->SetServingStatus(validating > 0);
+  });
+  canary->Start();
 }
 
 }  // namespace vacmd

@@ -4,10 +4,18 @@
 #ifndef CMD_VA_COMPLIANCE_H_
 #define CMD_VA_COMPLIANCE_H_
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/metrics.h"
+#include "va/dns/dnssec_canary.h"
 #include "va/remote_va_config.h"
+
+namespace grpc {
+class HealthCheckServiceInterface;
+}
 
 namespace vacmd {
 
@@ -17,6 +25,18 @@ namespace vacmd {
 // VA must not start. Logs a noncompliant start or a raised floor.
 absl::StatusOr<int> MpicMinimumAtStartup(
     const std::vector<va::RemoteVaConfig>& remotes, int min_remote_flag);
+
+// The DNSSEC canary for `resolvers` from the --dnssec-canary* flags, after
+// its first check (so the VA starts with the right rotation); null with
+// --dnssec-canary=off.
+absl::StatusOr<std::unique_ptr<va::dns::DnssecCanary>> StartDnssecCanary(
+    const std::vector<std::string>& resolvers,
+    common::MetricsRegistry* metrics);
+
+// Keeps the gRPC health status in step with the canary (NOT_SERVING while no
+// resolver validates) and starts its periodic checks. `canary` may be null.
+void ReportDnssecHealth(va::dns::DnssecCanary* canary,
+                        grpc::HealthCheckServiceInterface* health);
 
 }  // namespace vacmd
 

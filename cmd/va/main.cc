@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
   if (dns_options.servers.empty()) {
     return Fail("--dns-resolvers: at least one resolver is required");
   }
+  auto canary = vacmd::StartDnssecCanary(dns_options.servers, &metrics);
+  if (!canary.ok()) return Fail(std::string(canary.status().message()));
+  if (*canary) dns_options.health = (*canary)->health();
   auto resolver = va::dns::CaresResolver::Create(dns_options);
   if (!resolver.ok()) {
     return Fail(absl::StrCat("--dns-resolvers: ", resolver.status().message()));
@@ -204,6 +207,7 @@ int main(int argc, char** argv) {
   deps.resolver = resolver->get();
   deps.corroborator = remotes.get();
   deps.metrics = &metrics;
+  if (*canary) deps.dnssec_health = (*canary)->health();
   deps.config = config;
   va::VaService va_service(deps);
   va::CaaService caa_service(deps);
@@ -229,6 +233,8 @@ int main(int argc, char** argv) {
     return Fail(absl::StrCat("--listen: cannot serve on ",
                              absl::GetFlag(FLAGS_listen)));
   }
+
+  vacmd::ReportDnssecHealth(canary->get(), server->GetHealthCheckService());
 
   std::unique_ptr<common::HttpServer> metrics_server;
   if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
@@ -275,6 +281,7 @@ int main(int argc, char** argv) {
       absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_drain_timeout)));
   server->Wait();
   if (metrics_server) metrics_server->Shutdown();
+  if (*canary) (*canary)->Stop();
   resolver->reset();
   common::Log("info", "va stopped");
   return 0;

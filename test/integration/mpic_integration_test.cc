@@ -243,6 +243,7 @@ TEST(MpicStartupTest, PrimaryBelowTheDatedMinimumRefusesToStart) {
                                    "--dns-resolvers=127.0.0.1:9",
                                    "--issuer-domain=letsencrypt.org",
                                    "--plaintext",
+                                   "--dnssec-canary=off",
                                    "--compliance-date=2026-12-15"};
   const char* kRemotes[] = {
       "127.0.0.1:9,arin-1,ARIN", "127.0.0.1:9,ripe-1,RIPE",
