@@ -55,7 +55,7 @@ for _ in $(seq 300); do
 done
 # shellcheck disable=SC2086  # VA_WRAP and VA_FLAGS are word lists
 ${VA_WRAP:-} "$B/cmd/va/va" --listen "127.0.0.1:$VA" --plaintext \
-  --dns-resolvers "127.0.0.1:$DNS" --dns-timeout 1s \
+  --dns-resolvers "127.0.0.1:$DNS" --dns-timeout 1s --dnssec-canary=off \
   --issuer-domain letsencrypt.org --account-uri-prefixes https://acme.example/acct/ \
   --metrics-listen "127.0.0.1:$METRICS" ${VA_FLAGS:-} >"$W/va.log" 2>&1 &
 PIDS+=($!)

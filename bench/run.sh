@@ -169,6 +169,7 @@ start_va() {  # name dns-port [va flags...] -> sets VA_ADDR, VA_METRICS, VA_PID
   VA_METRICS=127.0.0.1:${ports[1]}
   "$VA" --listen "$VA_ADDR" --plaintext --dns-resolvers "127.0.0.1:$dns_port" \
     --dns-timeout 1s --dns-tries "$DNS_TRIES" --issuer-domain letsencrypt.org \
+    --dnssec-canary=off \
     --account-uri-prefixes https://acme.example/acct/ \
     --metrics-listen "$VA_METRICS" "$@" >"$WORK/va-$name.log" 2>&1 &
   VA_PID=$!

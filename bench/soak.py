@@ -211,6 +211,7 @@ def main():
         wait_tcp(dns_port, dns, "dnstestsrv")
         va = start([va_bin, "--listen", f"127.0.0.1:{va_port}", "--plaintext",
                     "--dns-resolvers", f"127.0.0.1:{dns_port}",
+                    "--dnssec-canary=off",  # dnstestsrv does not validate
                     "--issuer-domain", "letsencrypt.org",
                     "--account-uri-prefixes", "https://acme.example/acct/",
                     "--metrics-listen", f"127.0.0.1:{metrics_port}",

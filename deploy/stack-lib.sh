@@ -214,6 +214,9 @@ stack_args() {
         --account-uri-prefixes "$ACCOUNT_URI_PREFIXES"
         --perspective "$perspective"
         --rir "$rir")
+      if [[ -n ${DNSSEC_CANARY:-} ]]; then
+        STACK_ARGS+=(--dnssec-canary "$DNSSEC_CANARY")
+      fi
       _tls_args "$svc"
       if [[ ${STACK_PLAINTEXT:-0} != 1 ]]; then
         STACK_ARGS+=(--tls-client-names "$clients")

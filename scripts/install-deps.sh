@@ -9,7 +9,8 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libc-ares-dev libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libsqlite3-dev zlib1g-dev
   # tests, fuzzing, benchmarks and the compose syntax check
-  clang libclang-rt-14-dev unbound dns-root-data nsd dnsutils dnsperf docker-compose openssl
+  clang libclang-rt-14-dev unbound dns-root-data nsd dnsutils ldnsutils dnsperf
+  docker-compose openssl
   python3 sqlite3 iproute2 procps curl ca-certificates
 )
 

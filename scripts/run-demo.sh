@@ -53,6 +53,7 @@ wait_tcp "$MGMT_PORT" dnstestsrv
 
 "$BIN/va/va" --listen "127.0.0.1:$VA_PORT" --plaintext \
   --dns-resolvers "127.0.0.1:$DNS_PORT" --dns-timeout 500ms --dns-tries 3 \
+  --dnssec-canary=off \
   --issuer-domain letsencrypt.org \
   --account-uri-prefixes https://acme.example/acme/acct/ \
   --metrics-listen "127.0.0.1:$METRICS_PORT" >"$RUN/va.log" 2>&1 &

@@ -58,6 +58,12 @@ DnsMetrics::DnsMetrics(common::MetricsRegistry* registry)
       coalesced_(registry->Counter(
           "dns_coalesced_lookups_total",
           "Lookups that joined an identical lookup already in flight")),
+      extended_errors_(registry->Counter(
+          "dns_extended_errors_total",
+          "Lookups whose deciding answer carried an RFC 8914 Extended DNS "
+          "Error, by INFO-CODE (6 = DNSSEC Bogus, ...; codes above 49 are "
+          "counted as \"other\")",
+          {"qtype", "code"})),
       in_flight_(registry->Gauge("dns_queries_in_flight",
                                  "Distinct DNS lookups in flight")) {
   retries_granted_ = retries_->Get({"granted"});
@@ -98,6 +104,13 @@ void DnsMetrics::OnLookupDone(const dns::LookupResult& result) {
         authenticated_.At(type * 2 + (ad ? 1 : 0),
                           {qtype, ad ? "true" : "false"}),
         1);
+  }
+  if (result.ede.present()) {
+    // Bounded label values: the IANA registry uses 0..29 today.
+    const std::string code = result.ede.code < 50
+                                 ? std::to_string(result.ede.code)
+                                 : std::string("other");
+    extended_errors_->Add({qtype, code}, 1);
   }
 }
 

@@ -44,6 +44,7 @@ class DnsMetrics final : public dns::DnsObserver {
   common::MetricFamily::Series* late_unused_;
   common::MetricFamily* coalesced_;
   common::MetricFamily::Series* coalesced_series_;
+  common::MetricFamily* extended_errors_;
   common::MetricFamily* in_flight_;
   common::MetricFamily::Series* in_flight_series_;
 };

@@ -1,5 +1,6 @@
 #include "va/problem.h"
 
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -158,7 +159,58 @@ int HttpStatus(ProblemType type) {
   return 500;
 }
 
+std::string EdeSummary(int code) {
+  // RFC 8914 §4 and the IANA registry; DNSSEC ones say so first (Boulder's
+  // wording, so a Boulder client's matching carries over).
+  static constexpr std::string_view kNames[] = {
+      "Other",
+      "DNSSEC: Unsupported DNSKEY Algorithm",
+      "DNSSEC: Unsupported DS Digest Type",
+      "Stale Answer",
+      "Forged Answer",
+      "DNSSEC: Indeterminate",
+      "DNSSEC: Bogus",
+      "DNSSEC: Signature Expired",
+      "DNSSEC: Signature Not Yet Valid",
+      "DNSSEC: DNSKEY Missing",
+      "DNSSEC: RRSIGs Missing",
+      "DNSSEC: No Zone Key Bit Set",
+      "DNSSEC: NSEC Missing",
+      "Cached Error",
+      "Not Ready",
+      "Blocked",
+      "Censored",
+      "Filtered",
+      "Prohibited",
+      "Stale NXDOMAIN Answer",
+      "Not Authoritative",
+      "Not Supported",
+      "No Reachable Authority",
+      "Network Error between Resolver and Authority",
+      "Invalid Data",
+  };
+  if (code >= 0 && static_cast<size_t>(code) < std::size(kNames)) {
+    return std::string(kNames[code]);
+  }
+  return absl::StrCat("Unknown Extended DNS Error code ", code);
+}
+
 std::string DnsErrorText(const dns::LookupResult& result) {
+  // Boulder explains with the EDE only when the rcode failed (a timeout has
+  // no answer, and NOERROR decides nothing here).
+  const bool rcode_failure = result.outcome == dns::Outcome::kServFail ||
+                             result.outcome == dns::Outcome::kNxDomain ||
+                             result.outcome == dns::Outcome::kRefused ||
+                             result.outcome == dns::Outcome::kFormErr ||
+                             result.outcome == dns::Outcome::kNotImp ||
+                             result.outcome == dns::Outcome::kOtherRcode;
+  if (rcode_failure && result.ede.present()) {
+    std::string out = absl::StrCat(
+        "DNS problem: looking up ", Av(dns::RRTypeName(result.type)), " for ",
+        result.name, ": ", EdeSummary(result.ede.code));
+    if (!result.ede.text.empty()) absl::StrAppend(&out, ": ", result.ede.text);
+    return out;
+  }
   return absl::StrCat("DNS problem: ", Av(OutcomeDetail(result.outcome)),
                       " looking up ", Av(dns::RRTypeName(result.type)), " for ",
                       result.name, Av(OutcomeHint(result.outcome)));
@@ -175,6 +227,7 @@ Problem DnsProblem(const dns::LookupResult& result) {
   p.dns_outcome = std::string(dns::OutcomeName(result.outcome));
   p.resolver = result.resolver;
   p.retry_after_seconds = RetryAfterSeconds(result.outcome);
+  p.ede = result.ede;
   return p;
 }
 
@@ -220,6 +273,10 @@ void ToProto(const Problem& problem, core::ProblemDetails* out) {
   for (const std::string& perspective : problem.failed_perspectives) {
     out->add_failedperspectives(ToValidUtf8(perspective));
   }
+  if (problem.ede.present()) {
+    out->set_extendeddnserrorcode(problem.ede.code);
+    out->set_extendeddnserrortext(ToValidUtf8(problem.ede.text));
+  }
 }
 
 Problem FromProto(const core::ProblemDetails& in) {
@@ -243,6 +300,10 @@ Problem FromProto(const core::ProblemDetails& in) {
   p.retry_after_seconds = in.retryafterseconds();
   p.failed_perspectives.assign(in.failedperspectives().begin(),
                                in.failedperspectives().end());
+  if (in.has_extendeddnserrorcode()) {
+    p.ede.code = in.extendeddnserrorcode();
+    p.ede.text = in.extendeddnserrortext();
+  }
   return p;
 }
 

@@ -39,6 +39,7 @@ struct Problem {
   std::string resolver;
   int retry_after_seconds = 0;
   std::vector<std::string> failed_perspectives;
+  dns::ExtendedDnsError ede;  // RFC 8914, of the failing answer
 };
 
 // A `dns` problem for a failed lookup, with Boulder's exact detail text, e.g.
@@ -46,8 +47,14 @@ struct Problem {
 // field filled from the result. Requires !result.ok().
 Problem DnsProblem(const dns::LookupResult& result);
 
-// Boulder's text for a failed lookup (the detail of DnsProblem).
+// Boulder's text for a failed lookup (the detail of DnsProblem). With an
+// RFC 8914 EDE on a failing rcode it says why, as Boulder does:
+// "DNS problem: looking up CAA for x: DNSSEC: Bogus: <EXTRA-TEXT>".
 std::string DnsErrorText(const dns::LookupResult& result);
+
+// Boulder's summary of an EDE INFO-CODE ("DNSSEC: Bogus", ...; unknown:
+// "Unknown Extended DNS Error code N").
+std::string EdeSummary(int code);
 
 Problem UnauthorizedProblem(std::string detail);
 Problem CaaProblem(std::string detail);

@@ -7,11 +7,11 @@
 //       LACNIC or AFRINIC, any case), TIMEOUT an optional per-remote RPC
 //       timeout in absl duration syntax ("10s", "1500ms"). Repeat the flag
 //       for each remote.
-//   --min-remote-perspectives N (default 3)
+//   --min-remote-perspectives N (default 0: the BR minimum of the day)
 //       Fewer configured remotes than this fails every validation with
-//       serverInternal. The BR (§3.2.2.9) requires at least 3 remote
-//       perspectives from 2026-03-15, 4 from 2026-06-15 and 5 from
-//       2026-12-15: raise the value on those dates.
+//       serverInternal. It may only raise the BR §3.2.2.9 minimum, which
+//       va/mpic_requirements.h keeps by date (a primary below it refuses to
+//       start unless --allow-noncompliant-mpic).
 //
 // absl flags cannot repeat, so --remote-va is taken out of argv by
 // common::NormalizedArgs::ExtractRepeated before absl::ParseCommandLine sees

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/json_log.h"
 #include "va/challenge_registry.h"
+#include "va/dnssec_fail_closed.h"
 #include "va/request_validation.h"
 
 namespace va {
@@ -149,8 +150,13 @@ void AuditLog(std::string_view msg, std::string_view kind,
       .Str("result", problem ? "invalid" : "valid")
       .Int("attempts", attempts)
       .Strs("resolvers", resolvers)
-      .Bool("authenticatedData", authenticated)
-      .Num("latencyMs", absl::ToDoubleMilliseconds(latency));
+      .Bool("authenticatedData", authenticated);
+  // Why a validating resolver failed (RFC 8914), beside the AD bit.
+  if (problem && problem->ede.present()) {
+    f.Int("extendedDnsErrorCode", problem->ede.code)
+        .Str("extendedDnsErrorText", problem->ede.text);
+  }
+  f.Num("latencyMs", absl::ToDoubleMilliseconds(latency));
   if (problem) {
     common::JsonFields p;
     p.Str("type", ProblemTypeName(problem->type))
@@ -222,6 +228,10 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     reactor->Finish(grpc::Status::OK);
   };
 
+  if (auto closed = DnssecFailClosed(deps_.dnssec_health)) {
+    finish(std::move(closed), DcvResult{});
+    return reactor;
+  }
   // The one dispatch point: ValidateDcvRequest accepted only known types.
   const ChallengeValidator* challenge = FindChallenge(req->challenge().type());
   DcvInput input;
@@ -310,6 +320,10 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
     reactor->Finish(grpc::Status::OK);
   };
 
+  if (auto closed = DnssecFailClosed(deps_.dnssec_health)) {
+    finish(std::move(closed), CaaResult{});
+    return reactor;
+  }
   CaaRequest caa_request{req->identifier().value(), req->validationmethod(),
                          req->accounturiid()};
   CheckCaa(*deps_.resolver, deps_.config.caa, std::move(caa_request), deadline,

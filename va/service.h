@@ -14,6 +14,7 @@
 #include "va/corroborator.h"
 #include "va/deadline.h"
 #include "va/dns/resolver.h"
+#include "va/dns/resolver_health.h"
 
 namespace va {
 
@@ -32,6 +33,8 @@ struct ServiceDeps {
   dns::Resolver* resolver = nullptr;
   Corroborator* corroborator = nullptr;
   common::MetricsRegistry* metrics = nullptr;
+  // The DNSSEC canary's verdicts; null: --dnssec-canary=off.
+  const dns::ResolverHealth* dnssec_health = nullptr;
   ServiceConfig config;
 };
 

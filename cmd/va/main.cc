@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "cmd/va/compliance.h"
 #include "common/cli.h"
 #include "common/grpc_callback_queue.h"
 #include "common/grpc_tls.h"
@@ -86,9 +87,10 @@ ABSL_FLAG(std::vector<std::string>, tls_client_names, {},
           "certificate from --tls-ca)");
 ABSL_FLAG(bool, plaintext, false,
           "Serve without TLS (local use only; must be asked for explicitly)");
-ABSL_FLAG(int, min_remote_perspectives, va::kDefaultMinRemotePerspectives,
-          "With --remote-va: fewer remotes than this fail every validation "
-          "(CA/B Forum BR 3.2.2.9: 3 since 2026-03-15, 5 from 2026-12-15)");
+ABSL_FLAG(int, min_remote_perspectives, 0,
+          "With --remote-va: fewer remotes than this fail every validation. "
+          "0: the CA/B Forum BR 3.2.2.9 minimum in force today (4 since "
+          "2026-06-15, 5 from 2026-12-15); a value may only raise it");
 ABSL_FLAG(absl::Duration, remote_timeout, absl::Seconds(15),
           "Timeout of a call to a remote VA (always inside the caller's "
           "deadline)");
@@ -151,6 +153,9 @@ int main(int argc, char** argv) {
   if (dns_options.servers.empty()) {
     return Fail("--dns-resolvers: at least one resolver is required");
   }
+  auto canary = vacmd::StartDnssecCanary(dns_options.servers, &metrics);
+  if (!canary.ok()) return Fail(std::string(canary.status().message()));
+  if (*canary) dns_options.health = (*canary)->health();
   auto resolver = va::dns::CaresResolver::Create(dns_options);
   if (!resolver.ok()) {
     return Fail(absl::StrCat("--dns-resolvers: ", resolver.status().message()));
@@ -186,7 +191,10 @@ int main(int argc, char** argv) {
     if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
     va::RemotePerspectivesConfig rc;
     rc.remotes = *std::move(parsed);
-    rc.min_remote_perspectives = absl::GetFlag(FLAGS_min_remote_perspectives);
+    auto minimum = vacmd::MpicMinimumAtStartup(
+        rc.remotes, absl::GetFlag(FLAGS_min_remote_perspectives));
+    if (!minimum.ok()) return Fail(std::string(minimum.status().message()));
+    rc.min_remote_perspectives = *minimum;
     rc.remote_timeout = absl::GetFlag(FLAGS_remote_timeout);
     rc.tls = tls;
     rc.tls.server_name_override = absl::GetFlag(FLAGS_remote_server_name);
@@ -201,6 +209,7 @@ int main(int argc, char** argv) {
   deps.resolver = resolver->get();
   deps.corroborator = remotes.get();
   deps.metrics = &metrics;
+  if (*canary) deps.dnssec_health = (*canary)->health();
   deps.config = config;
   va::VaService va_service(deps);
   va::CaaService caa_service(deps);
@@ -226,6 +235,8 @@ int main(int argc, char** argv) {
     return Fail(absl::StrCat("--listen: cannot serve on ",
                              absl::GetFlag(FLAGS_listen)));
   }
+
+  vacmd::ReportDnssecHealth(canary->get(), server->GetHealthCheckService());
 
   std::unique_ptr<common::HttpServer> metrics_server;
   if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
@@ -272,6 +283,7 @@ int main(int argc, char** argv) {
       absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_drain_timeout)));
   server->Wait();
   if (metrics_server) metrics_server->Shutdown();
+  if (*canary) (*canary)->Stop();
   resolver->reset();
   common::Log("info", "va stopped");
   return 0;

@@ -36,7 +36,9 @@ class MpicTest : public ::testing::Test {
     VaStackOptions options;
     options.va_flags = {"--dns-tries=3", "--dns-timeout=300ms", "--rir=ARIN",
                         absl::StrCat("--min-remote-perspectives=", min_remotes),
-                        "--remote-timeout=5s"};
+                        // Three remotes are below the BR minimum since
+                        // 2026-06-15; these tests are about the quorum.
+                        "--allow-noncompliant-mpic", "--remote-timeout=5s"};
     for (size_t i = 0; i < remotes.size(); ++i) {
       options.va_flags.push_back("--remote-va");
       options.va_flags.push_back(
@@ -224,6 +226,38 @@ TEST_F(MpicTest, LocalFailureNeverAsksRemotes) {
   for (auto& r2 : remotes_) {
     EXPECT_EQ(r2->QueryCount("_acme-challenge.nolocal.example.com"), 0);
   }
+}
+
+}  // namespace
+}  // namespace testing_harness
+
+namespace testing_harness {
+namespace {
+
+// BR §3.2.2.9: from 2026-12-15 a primary needs 5 remote perspectives; with
+// 4 the VA refuses to start and says which rule and date, unless told
+// --allow-noncompliant-mpic. Nothing is dialled: the ports are never used.
+TEST(MpicStartupTest, PrimaryBelowTheDatedMinimumRefusesToStart) {
+  std::vector<std::string> args = {ProgramPath("va"),
+                                   "--listen=127.0.0.1:0",
+                                   "--dns-resolvers=127.0.0.1:9",
+                                   "--issuer-domain=letsencrypt.org",
+                                   "--plaintext",
+                                   "--dnssec-canary=off",
+                                   "--compliance-date=2026-12-15"};
+  const char* kRemotes[] = {
+      "127.0.0.1:9,arin-1,ARIN", "127.0.0.1:9,ripe-1,RIPE",
+      "127.0.0.1:9,apnic-1,APNIC", "127.0.0.1:9,arin-2,ARIN"};
+  for (const char* r : kRemotes) {
+    args.push_back("--remote-va");
+    args.push_back(r);
+  }
+  const CommandResult r = RunCommand(args, absl::Seconds(20));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("3.2.2.9")) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("2026-12-15")) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("4 remote perspectives configured, at least 5"))
+      << r.err;
 }
 
 }  // namespace

@@ -171,16 +171,17 @@ class MtlsIntegrationTest : public ::testing::Test {
     auto va = StartListening(
         [] {
           tls_port_ = FreePort();
-          return Launch{{ProgramPath("va"),
-                         absl::StrCat("--listen=127.0.0.1:", tls_port_),
-                         absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
-                         "--issuer-domain=letsencrypt.org",
-                         absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
-                         absl::StrCat("--tls-key=", pki_->Path("server.key")),
-                         absl::StrCat("--tls-ca=", pki_->Path("ca.pem")),
-                         "--tls-client-names=ra.example"},
-                        absl::StrCat("\"va serving\",\"listen\":\"127.0.0.1:",
-                                     tls_port_, "\"")};
+          return Launch{
+              {ProgramPath("va"),
+               absl::StrCat("--listen=127.0.0.1:", tls_port_),
+               absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
+               "--dnssec-canary=off", "--issuer-domain=letsencrypt.org",
+               absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
+               absl::StrCat("--tls-key=", pki_->Path("server.key")),
+               absl::StrCat("--tls-ca=", pki_->Path("ca.pem")),
+               "--tls-client-names=ra.example"},
+              absl::StrCat("\"va serving\",\"listen\":\"127.0.0.1:", tls_port_,
+                           "\"")};
         },
         stack_->dir() + "/va-tls.log");
     ASSERT_TRUE(va.ok()) << va.status();
@@ -331,7 +332,7 @@ TEST_F(MtlsIntegrationTest, IntruderIsServedOnlyWithoutAnAllowList) {
   auto va = Process::Start(
       {ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", port),
        absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
-       "--issuer-domain=letsencrypt.org",
+       "--dnssec-canary=off", "--issuer-domain=letsencrypt.org",
        absl::StrCat("--tls-cert=", pki_->Path("server.pem")),
        absl::StrCat("--tls-key=", pki_->Path("server.key")),
        absl::StrCat("--tls-ca=", pki_->Path("ca.pem"))},
@@ -370,7 +371,7 @@ TEST_F(MtlsIntegrationTest, RotatedFilesAreUsedWithoutARestart) {
   auto va = Process::Start(
       {ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", port),
        absl::StrCat("--dns-resolvers=", stack_->dns_addr()),
-       "--issuer-domain=letsencrypt.org",
+       "--dnssec-canary=off", "--issuer-domain=letsencrypt.org",
        absl::StrCat("--tls-cert=", path("cert.pem")),
        absl::StrCat("--tls-key=", path("key.pem")),
        absl::StrCat("--tls-ca=", path("ca.pem")),
@@ -615,7 +616,8 @@ StartResult StartVaExpectingExit(const std::vector<std::string>& extra,
                                  const std::string& dir) {
   std::vector<std::string> argv = {
       ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", FreePort()),
-      "--dns-resolvers=127.0.0.1:53", "--issuer-domain=letsencrypt.org"};
+      "--dns-resolvers=127.0.0.1:53", "--dnssec-canary=off",
+      "--issuer-domain=letsencrypt.org"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   const std::string log = absl::StrCat(dir, "/va-refuse-", FreePort(), ".log");
   StartResult out;

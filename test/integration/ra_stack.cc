@@ -100,6 +100,7 @@ absl::Status RaStack::Start(const RaStackOptions& options) {
               ProgramPath("va"),
               absl::StrCat("--listen=127.0.0.1:", port),
               "--plaintext",
+              "--dnssec-canary=off",  // dnstestsrv
               absl::StrCat("--dns-resolvers=", dns_addr()),
               "--issuer-domain=letsencrypt.org",
               "--account-uri-prefixes=https://acme-v02.example/acme/acct/"};

@@ -65,9 +65,11 @@ absl::Status VaStack::StartVa(const std::vector<std::string>& flags,
         metrics_port_ = FreePort();
         Launch l;
         l.argv = {
-            ProgramPath("va"),
-            absl::StrCat("--listen=127.0.0.1:", va_port_),
+            ProgramPath("va"), absl::StrCat("--listen=127.0.0.1:", va_port_),
             "--plaintext",
+            // dnstestsrv does not validate DNSSEC; a test that wants the
+            // canary passes --dnssec-canary=on (the last value wins).
+            "--dnssec-canary=off",
             absl::StrCat("--dns-resolvers=", absl::StrJoin(resolvers, ",")),
             "--issuer-domain=letsencrypt.org",
             "--account-uri-prefixes=https://acme-v02.example/acme/acct/,"

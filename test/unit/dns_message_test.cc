@@ -271,3 +271,86 @@ TEST(DnsMessageTest, MalformedAnswers) {
 
 }  // namespace
 }  // namespace va::dns
+
+namespace va::dns {
+namespace {
+
+std::vector<uint8_t> Option(uint16_t code, const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> out = {static_cast<uint8_t>(code >> 8),
+                              static_cast<uint8_t>(code & 0xff),
+                              static_cast<uint8_t>(data.size() >> 8),
+                              static_cast<uint8_t>(data.size() & 0xff)};
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+std::vector<uint8_t> Ede(uint16_t info_code, const std::string& text) {
+  std::vector<uint8_t> data = {static_cast<uint8_t>(info_code >> 8),
+                               static_cast<uint8_t>(info_code & 0xff)};
+  data.insert(data.end(), text.begin(), text.end());
+  return Option(15, data);
+}
+
+std::vector<uint8_t> Concat(std::vector<uint8_t> a,
+                            const std::vector<uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// RFC 8914 option 15 in the OPT RR, as Unbound sends it with `ede: yes`.
+TEST(DnsMessageEdeTest, Table) {
+  struct Case {
+    std::string name;
+    std::vector<uint8_t> opt_rdata;
+    int want_code;
+    std::string want_text;
+  };
+  const std::vector<Case> cases = {
+      {"none", {}, -1, ""},
+      {"bogus", Ede(6, "validation failure <x.test. A IN>"), 6,
+       "validation failure <x.test. A IN>"},
+      {"no text", Ede(7, ""), 7, ""},
+      {"code 0 is a code", Ede(0, "other"), 0, "other"},
+      {"NUL-terminated text", Ede(9, std::string("why\0", 4)), 9, "why"},
+      {"after a cookie option",
+       Concat(Option(10, {1, 2, 3, 4, 5, 6, 7, 8}), Ede(22, "no auth")), 22,
+       "no auth"},
+      {"first of two", Concat(Ede(6, "a"), Ede(7, "b")), 6, "a"},
+      {"too short to hold a code", Option(15, {0x00}), -1, ""},
+      {"option overruns the RDATA",
+       {0x00, 0x0f, 0x00, 0x09, 0x00, 0x06},
+       -1,
+       ""},
+      {"long text is capped", Ede(6, std::string(1000, 'x')), 6,
+       std::string(kMaxEdeTextSize, 'x')},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<uint8_t> msg = AnswerBuilder("x.test", 1)
+                                   .Flags(0x8182)  // SERVFAIL
+                                   .Additional(41, 0, c.opt_rdata)
+                                   .bytes();
+    absl::StatusOr<ParsedAnswer> a = ParseAnswer(msg, RRType::kA);
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(a->rcode, 2);
+    EXPECT_EQ(a->ede.code, c.want_code);
+    EXPECT_EQ(a->ede.text, c.want_text);
+  }
+}
+
+TEST(DnsMessageEdeTest, AdBitAndEdeTogether) {
+  std::vector<uint8_t> msg = AnswerBuilder("x.test", 16)
+                                 .Flags(0x81a0)  // QR RD RA AD
+                                 .Answer(16, {3, 'a', 'b', 'c'})
+                                 .Additional(41, 0, Ede(3, "stale"))
+                                 .bytes();
+  absl::StatusOr<ParsedAnswer> a = ParseAnswer(msg, RRType::kTXT);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->authenticated_data);
+  EXPECT_EQ(a->ede.code, 3);
+  ASSERT_EQ(a->txt.size(), 1u);
+  EXPECT_EQ(a->txt[0], "abc");
+}
+
+}  // namespace
+}  // namespace va::dns

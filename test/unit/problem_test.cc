@@ -238,3 +238,74 @@ TEST(ProblemProtoTest, InvalidUtf8IsReplacedPerByte) {
 
 }  // namespace
 }  // namespace va
+
+namespace va {
+namespace {
+
+// RFC 8914 EDE in Boulder's wording (bdns.Error with `extended` set): the
+// summary replaces the rcode text, EXTRA-TEXT follows it.
+TEST(EdeProblemTest, BoulderText) {
+  struct Case {
+    dns::Outcome outcome;
+    int code;
+    std::string text;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {dns::Outcome::kServFail, 6, "validation failure",
+       "DNS problem: looking up CAA for x.test: DNSSEC: Bogus: validation "
+       "failure"},
+      {dns::Outcome::kServFail, 7, "",
+       "DNS problem: looking up CAA for x.test: DNSSEC: Signature Expired"},
+      {dns::Outcome::kServFail, 1, "oh no",
+       "DNS problem: looking up CAA for x.test: DNSSEC: Unsupported DNSKEY "
+       "Algorithm: oh no"},
+      {dns::Outcome::kNxDomain, 22, "",
+       "DNS problem: looking up CAA for x.test: No Reachable Authority"},
+      {dns::Outcome::kServFail, 999, "",
+       "DNS problem: looking up CAA for x.test: Unknown Extended DNS Error "
+       "code 999"},
+      // No answer, no EDE text: a timeout stays Boulder's timeout.
+      {dns::Outcome::kTimeout, 6, "x",
+       "DNS problem: query timed out looking up CAA for x.test"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want);
+    dns::LookupResult r;
+    r.name = "x.test";
+    r.type = dns::RRType::kCAA;
+    r.outcome = c.outcome;
+    r.ede.code = c.code;
+    r.ede.text = c.text;
+    EXPECT_EQ(DnsErrorText(r), c.want);
+    EXPECT_EQ(DnsProblem(r).ede.code, c.code);
+  }
+}
+
+TEST(EdeProblemTest, RoundTripsAndStaysAbsentWhenAbsent) {
+  dns::LookupResult r;
+  r.name = "x.test";
+  r.type = dns::RRType::kTXT;
+  r.outcome = dns::Outcome::kServFail;
+  core::ProblemDetails pb;
+  ToProto(DnsProblem(r), &pb);
+  EXPECT_FALSE(pb.has_extendeddnserrorcode());
+  EXPECT_FALSE(FromProto(pb).ede.present());
+
+  r.ede.code = 0;  // "Other" is a code, not absence
+  r.ede.text = "bad\xff";
+  ToProto(DnsProblem(r), &pb);
+  ASSERT_TRUE(pb.has_extendeddnserrorcode());
+  EXPECT_EQ(pb.extendeddnserrorcode(), 0);
+  EXPECT_EQ(pb.extendeddnserrortext(), "bad\xEF\xBF\xBD");
+  std::string wire;
+  ASSERT_TRUE(pb.SerializeToString(&wire));
+  core::ProblemDetails parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  const Problem back = FromProto(parsed);
+  EXPECT_EQ(back.ede.code, 0);
+  EXPECT_EQ(back.ede.text, "bad\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace va

@@ -26,3 +26,8 @@ if(TARGET va_service)
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/mpic_challenge_test.cc
     LIBS va_service Threads::Threads)
 endif()
+# The BR's dated MPIC minimums (one case per phase) and the start-up rule.
+va_unit_test(mpic_requirements_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/mpic_requirements_test.cc
+          ${CMAKE_SOURCE_DIR}/va/mpic_requirements.cc ${CMAKE_SOURCE_DIR}/va/quorum.cc
+  LIBS absl::statusor absl::strings absl::str_format absl::time)

@@ -72,6 +72,7 @@ absl::StatusOr<std::unique_ptr<CaresResolver>> CaresResolver::Create(
   config.observer =
       options.observer != nullptr ? options.observer : NoopObserver();
   config.budget = resolver->budget_.get();
+  config.health = options.health;
   for (int i = 0; i < options.loop_threads; ++i) {
     absl::StatusOr<std::unique_ptr<ResolverLoop>> loop =
         ResolverLoop::Create(&config);

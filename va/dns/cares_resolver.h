@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "va/dns/dns_observer.h"
+#include "va/dns/resolver_health.h"
 #include "va/dns/resolver.h"
 #include "va/dns/retry_budget.h"
 #include "va/dns/retry_policy.h"
@@ -52,6 +53,9 @@ struct CaresResolverOptions {
   bool log_failed_tries = true;
   // Not owned; must outlive the resolver. Called on loop threads.
   DnsObserver* observer = nullptr;
+  // Not owned; null: every resolver always in the rotation. Set by the
+  // DNSSEC canary (resolver_health.h).
+  const ResolverHealth* health = nullptr;
 };
 
 class CaresResolver : public Resolver {

@@ -2,6 +2,7 @@
 
 #include <ares.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@ constexpr uint16_t kClassIn = 1;
 constexpr uint16_t kTypeOpt = 41;
 constexpr size_t kMaxNameWireSize = 255;
 constexpr size_t kMaxLabelSize = 63;
+constexpr uint16_t kEdnsOptionEde = 15;  // RFC 8914
 
 void PutU16(std::vector<uint8_t>& out, uint16_t value) {
   out.push_back(static_cast<uint8_t>(value >> 8));
@@ -134,6 +136,28 @@ absl::StatusOr<std::vector<std::string>> CaresTxt(
   return out;
 }
 
+// The first Extended DNS Error option in an OPT RR's RDATA. Options that
+// overrun the RDATA end the walk: EDE is advisory, never a reason to drop an
+// answer whose rcode and records are fine.
+void ReadEde(absl::Span<const uint8_t> rdata, ExtendedDnsError& out) {
+  size_t i = 0;
+  while (rdata.size() - i >= 4) {
+    const uint16_t code = static_cast<uint16_t>(rdata[i] << 8 | rdata[i + 1]);
+    const size_t len = static_cast<size_t>(rdata[i + 2] << 8 | rdata[i + 3]);
+    i += 4;
+    if (len > rdata.size() - i) return;
+    if (code == kEdnsOptionEde && len >= 2) {
+      out.code = rdata[i] << 8 | rdata[i + 1];
+      const size_t text_len = std::min(len - 2, kMaxEdeTextSize);
+      out.text.assign(rdata.begin() + i + 2, rdata.begin() + i + 2 + text_len);
+      // Some resolvers NUL-terminate EXTRA-TEXT.
+      while (!out.text.empty() && out.text.back() == '\0') out.text.pop_back();
+      return;
+    }
+    i += len;
+  }
+}
+
 }  // namespace
 
 absl::string_view NormalizeName(absl::string_view name) {
@@ -238,6 +262,7 @@ absl::StatusOr<ParsedAnswer> ParseAnswer(absl::Span<const uint8_t> message,
     if (in_additional && rr_type == kTypeOpt) {
       // Extended rcode: the upper 8 bits live in the OPT TTL (RFC 6891).
       out.rcode |= static_cast<int>(ttl >> 24) << 4;
+      if (!out.ede.present()) ReadEde(rdata, out.ede);
     }
   }
 

@@ -34,6 +34,9 @@ struct ParsedAnswer {
   int rcode = 0;  // including the EDNS extended rcode bits
   bool truncated = false;
   bool authenticated_data = false;
+  // The first EDE option of the OPT RR (RFC 8914); a malformed option is
+  // ignored (it is advisory, and the rcode still decides).
+  ExtendedDnsError ede;
   // Answer RRs of the queried type, class IN, in order. RRs of other types
   // (the CNAME chain the resolver followed) are skipped.
   std::vector<std::string> txt;  // one entry per TXT RR, strings joined
@@ -45,6 +48,10 @@ struct ParsedAnswer {
 // RR's data that does not fit its type.
 absl::StatusOr<ParsedAnswer> ParseAnswer(absl::Span<const uint8_t> message,
                                          RRType type);
+
+// Most EXTRA-TEXT octets kept: enough for any resolver's explanation, small
+// enough for a log line and a problem detail.
+inline constexpr size_t kMaxEdeTextSize = 256;
 
 // The Outcome for a received answer's rcode (kNoError, kNxDomain, ...).
 Outcome OutcomeForRcode(int rcode);

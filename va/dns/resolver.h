@@ -59,6 +59,16 @@ struct CaaRecord {
   std::string value;
 };
 
+// RFC 8914 Extended DNS Error (EDNS option 15) from the deciding answer:
+// why a validating resolver failed (6 "DNSSEC Bogus", 7 "Signature
+// Expired", ...). code < 0: the answer carried none.
+struct ExtendedDnsError {
+  int code = -1;     // INFO-CODE
+  std::string text;  // EXTRA-TEXT as received (capped; may be any octets)
+
+  bool present() const { return code >= 0; }
+};
+
 struct LookupResult {
   std::string name;  // the queried name, without a trailing dot
   RRType type = RRType::kTXT;
@@ -68,6 +78,7 @@ struct LookupResult {
   std::vector<std::string> txt;  // one entry per TXT RR, strings joined
   std::vector<CaaRecord> caa;
   bool authenticated_data = false;  // AD bit of the deciding answer
+  ExtendedDnsError ede;             // of the deciding answer
   int attempts = 0;                 // tries actually sent
   std::string resolver;             // host:port of the last resolver asked
   absl::Duration elapsed;           // from Lookup() to the callback

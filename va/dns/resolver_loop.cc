@@ -196,6 +196,10 @@ void ResolverLoop::Intake(Request request) {
   flight->query = *BuildQuery(flight->qname, type, config_.edns_udp_size);
   flight->resolver_order =
       RetryPolicy::ResolverOrder(static_cast<int>(channels_.size()), rng_);
+  // Resolvers that failed the DNSSEC canary are left out.
+  if (config_.health != nullptr) {
+    config_.health->KeepUsable(flight->resolver_order);
+  }
   config_.observer->OnInFlightChange(+1);
   StartTry(flight->id);
 }
@@ -601,6 +605,7 @@ void ResolverLoop::Complete(Waiter& waiter, RRType type, const Flight* flight,
   result.outcome = outcome;
   if (answer != nullptr) {
     result.authenticated_data = answer->authenticated_data;
+    result.ede = answer->ede;
     if (outcome == Outcome::kNoError) {
       if (last) {
         result.txt = std::move(answer->txt);

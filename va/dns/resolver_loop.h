@@ -41,6 +41,7 @@
 #include "va/dns/dns_observer.h"
 #include "va/dns/inflight_table.h"
 #include "va/dns/resolver.h"
+#include "va/dns/resolver_health.h"
 #include "va/dns/retry_budget.h"
 #include "va/dns/retry_policy.h"
 #include "va/dns/rtt_estimator.h"
@@ -62,6 +63,7 @@ struct LoopConfig {
   bool log_failed_tries = true;
   DnsObserver* observer = nullptr;  // never null
   RetryBudget* budget = nullptr;    // never null
+  const ResolverHealth* health = nullptr;  // may be null: all in rotation
 };
 
 class ResolverLoop {
