@@ -14,6 +14,7 @@
 #include "va/corroborator.h"
 #include "va/deadline.h"
 #include "va/dns/resolver.h"
+#include "va/in_flight_validations.h"
 
 namespace va {
 
@@ -27,11 +28,13 @@ struct ServiceConfig {
 };
 
 // State shared by both services. Not owned: resolver, corroborator (may be
-// null: no remote perspectives), metrics.
+// null: no remote perspectives), metrics, in_flight (may be null).
 struct ServiceDeps {
   dns::Resolver* resolver = nullptr;
   Corroborator* corroborator = nullptr;
   common::MetricsRegistry* metrics = nullptr;
+  // Every validation between its start and its answer, for the drain.
+  InFlightValidations* in_flight = nullptr;
   ServiceConfig config;
 };
 
