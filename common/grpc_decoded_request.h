@@ -19,6 +19,7 @@
 #ifndef COMMON_GRPC_DECODED_REQUEST_H_
 #define COMMON_GRPC_DECODED_REQUEST_H_
 
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/proto_buffer_reader.h>

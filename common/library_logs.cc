@@ -73,6 +73,9 @@ void OnProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
 }  // namespace
 
 void RouteLibraryLogsToJson() {
+  // Reads GRPC_VERBOSITY now rather than at grpc_init(): until then gpr_log
+  // drops every line.
+  gpr_log_verbosity_init();
   gpr_set_log_function(OnGrpcLog);
   google::protobuf::SetLogHandler(OnProtobufLog);
 }

@@ -22,6 +22,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -429,6 +430,66 @@ TEST(FarDeadlineTest, RawGrpcTimeoutHeadersPastTheYear2262) {
                                                             << stack.va().Log();
   }
   EXPECT_EQ(CountInFile(stack.va().log_path(), "not enough time left"), 0);
+}
+
+// A failed TLS handshake makes gRPC core log a line of its own; it reaches
+// stderr as JSON like every other line.
+TEST(JsonStderrTest, FailedTlsHandshakeIsLoggedAsJson) {
+  const std::string dir = TempDir("json_stderr_tls");
+  std::ofstream(dir + "/ext.cnf")
+      << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  const std::vector<std::vector<std::string>> commands = {
+      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir + "/ca.key", "-out",
+       dir + "/ca.pem", "-days", "2", "-subj", "/CN=test-ca"},
+      {"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-keyout", dir + "/va.key", "-out", dir + "/va.csr", "-subj",
+       "/CN=va"},
+      {"openssl", "x509", "-req", "-in", dir + "/va.csr", "-CA",
+       dir + "/ca.pem", "-CAkey", dir + "/ca.key", "-CAcreateserial", "-out",
+       dir + "/va.pem", "-days", "2", "-extfile", dir + "/ext.cnf"},
+  };
+  for (const auto& command : commands) {
+    const CommandResult r = RunCommand(command, absl::Seconds(60));
+    ASSERT_EQ(r.exit_code, 0) << command[1] << ": " << r.err;
+  }
+  int port = 0;
+  absl::StatusOr<Process> va = StartListening(
+      [&] {
+        port = FreePort();
+        Launch l;
+        l.argv = {ProgramPath("va"),
+                  absl::StrCat("--listen=127.0.0.1:", port),
+                  "--dns-resolvers=127.0.0.1:1",
+                  "--issuer-domain=letsencrypt.org",
+                  "--tls-cert=" + dir + "/va.pem",
+                  "--tls-key=" + dir + "/va.key",
+                  "--tls-ca=" + dir + "/ca.pem"};
+        l.ready =
+            absl::StrCat("\"va serving\",\"listen\":\"127.0.0.1:", port, "\"");
+        return l;
+      },
+      dir + "/va.log", absl::Seconds(30));
+  ASSERT_TRUE(va.ok()) << va.status();
+  // A plaintext client: the VA's TLS handshake fails on its first bytes.
+  auto stub = ::va::CAA::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    ::va::IsCAAValidRequest req;
+    ::va::IsCAAValidResponse resp;
+    EXPECT_FALSE(stub->DoCAA(&ctx, req, &resp).ok());
+  }
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (CountInFile(va->log_path(), "\"source\":\"grpc\"") == 0 &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GT(CountInFile(va->log_path(), "\"source\":\"grpc\""), 0) << va->Log();
+  EXPECT_GT(CountInFile(va->log_path(), "Handshake failed"), 0) << va->Log();
+  EXPECT_EQ(va->Stop(absl::Seconds(30)), 0);
+  ExpectAllJson(va->Log(), "va log");
 }
 
 // --- the RA

@@ -18,4 +18,4 @@ if(TARGET va_service)
 endif()
 # The repeatable-flag extractor's error for a flag given without a value.
 va_unit_test(cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cc
-  LIBS common absl::statusor)
+  LIBS common absl::statusor absl::flags)
