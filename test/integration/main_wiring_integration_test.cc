@@ -573,5 +573,69 @@ TEST(RaTest, RefusesADamagedDatabase) {
   ExpectAllJson(r.err, "ra start-up");
 }
 
+// The RA's drain: an attempt still waiting for the VA when --drain-timeout
+// runs out is reported (it resumes on the next start) and the exit status
+// says the drain expired.
+TEST(RaTest, ExpiredDrainReportsAbandonedAttemptsAndExitsNonZero) {
+  VaStack stack;
+  ASSERT_TRUE(stack.Start().ok());
+  ASSERT_TRUE(stack
+                  .Dns("/set-fault",
+                       "{\"host\":\"_acme-challenge.ra-drain.test\",\"type\":"
+                       "\"TXT\",\"mode\":\"delay\",\"delay_ms\":60000}")
+                  .ok());
+  const std::string dir = TempDir("ra_drain");
+  int port = 0;
+  absl::StatusOr<Process> ra = StartListening(
+      [&] {
+        port = FreePort();
+        Launch l;
+        l.argv = {ProgramPath("ra"),
+                  absl::StrCat("--listen=127.0.0.1:", port),
+                  "--plaintext",
+                  absl::StrCat("--va=127.0.0.1:", stack.va_port()),
+                  "--db=" + dir + "/ra.sqlite",
+                  "--drain-timeout=1s"};
+        l.ready =
+            absl::StrCat("\"ra serving\",\"listen\":\"127.0.0.1:", port, "\"");
+        return l;
+      },
+      dir + "/ra.log", absl::Seconds(30));
+  ASSERT_TRUE(ra.ok()) << ra.status();
+  const std::vector<std::string> vactl = {ProgramPath("vactl"),
+                                          absl::StrCat("--ra=127.0.0.1:", port),
+                                          "--plaintext"};
+  std::vector<std::string> args = vactl;
+  args.insert(args.end(), {"new-authz", "ra-drain.test", "--account=1"});
+  const CommandResult created = RunCommand(args, absl::Seconds(60));
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  google::protobuf::Struct json;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(created.out, &json).ok())
+      << created.out;
+  const int64_t id =
+      static_cast<int64_t>(json.fields().at("id").number_value());
+  ASSERT_GT(id, 0) << created.out;
+  args = vactl;
+  args.insert(args.end(), {"validate", absl::StrCat(id), "--thumbprint",
+                           std::string(43, 'T')});
+  const CommandResult validated = RunCommand(args, absl::Seconds(60));
+  ASSERT_EQ(validated.exit_code, 0) << validated.err;
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  while (stack.QueryCount("_acme-challenge.ra-drain.test", "TXT") == 0 &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GT(stack.QueryCount("_acme-challenge.ra-drain.test", "TXT"), 0);
+  ASSERT_EQ(::kill(ra->pid(), SIGTERM), 0);
+  absl::StatusOr<int> status = ra->Wait(absl::Seconds(60));
+  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_TRUE(WIFEXITED(*status)) << *status;
+  EXPECT_EQ(WEXITSTATUS(*status), 3) << ra->Log();
+  EXPECT_THAT(ra->Log(),
+              HasSubstr("\"msg\":\"ra drain expired\",\"abandoned\":1"));
+  ExpectAllJson(ra->Log(), "ra log");
+}
+
 }  // namespace
 }  // namespace testing_harness
