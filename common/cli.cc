@@ -3,8 +3,13 @@
 #include <algorithm>
 
 #include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 
 namespace common {
 namespace {
@@ -92,6 +97,55 @@ absl::StatusOr<std::vector<std::string>> NormalizedArgs::ExtractRepeated(
   args_ = std::move(kept);
   Rebuild();
   return values;
+}
+
+namespace {
+
+// Flags defined by absl itself live under an absl/ include path.
+bool IsProgramFlag(absl::string_view filename) {
+  return !absl::StrContains(filename, "absl/");
+}
+
+}  // namespace
+
+void SetUsage(absl::string_view usage) {
+  absl::SetProgramUsageMessage(absl::StrCat(
+      usage,
+      "\n\nFlags are written --dashed-names (absl's --underscored_names work "
+      "too); --helpfull also lists absl's own flags."));
+  absl::FlagsUsageConfig config;
+  config.contains_helpshort_flags = IsProgramFlag;
+  config.contains_help_flags = IsProgramFlag;
+  config.contains_helppackage_flags = IsProgramFlag;
+  // "Flags from cmd/va/main.cc", not "../cmd/va/main.cc" (the build's path).
+  config.normalize_filename = [](absl::string_view filename) {
+    while (absl::ConsumePrefix(&filename, "../") ||
+           absl::ConsumePrefix(&filename, "./")) {
+    }
+    return std::string(filename);
+  };
+  absl::SetFlagsUsageConfig(config);
+}
+
+std::string DashedName(const absl::CommandLineFlag& flag) {
+  std::string name = absl::StrCat("--", flag.Name());
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
+
+std::string FlagChecks::Show(const std::vector<std::string>& v) {
+  return absl::StrJoin(v, ",");
+}
+
+void FlagChecks::Add(const absl::CommandLineFlag& flag, absl::string_view rule,
+                     absl::string_view got) {
+  errors_.push_back(absl::StrCat(DashedName(flag), ": ", rule, " (got ",
+                                 got.empty() ? "nothing" : got, ")"));
+}
+
+absl::Status FlagChecks::status() const {
+  if (errors_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(errors_, "; "));
 }
 
 }  // namespace common

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_decoded_request.h"
 #include "ra/authz_view.h"
 #include "ra/token.h"
 #include "va/challenge_registry.h"
@@ -88,7 +89,19 @@ RaService::RaService(Store* store, ValidationRunner* runner,
       runner_(runner),
       scheduler_(scheduler),
       waiters_(waiters),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  // Requests that do not decode get INVALID_ARGUMENT, not gRPC's bare
+  // UNIMPLEMENTED (common/grpc_decoded_request.h). Indices: the methods'
+  // order in proto/ra.proto.
+  MarkMethodCallback(
+      0, common::DecodingUnaryHandler(this, &RaService::NewAuthorization));
+  MarkMethodCallback(
+      1, common::DecodingUnaryHandler(this, &RaService::PerformValidation));
+  MarkMethodCallback(
+      2, common::DecodingUnaryHandler(this, &RaService::GetAuthorization));
+  MarkMethodCallback(
+      3, common::DecodingUnaryHandler(this, &RaService::WaitAuthorization));
+}
 
 void RaService::StartShutdown() {
   shutting_down_ = true;

@@ -24,7 +24,10 @@ class SqliteStore : public Store {
     absl::Duration busy_timeout = absl::Seconds(5);
   };
 
-  // Opens (creating if needed) and migrates the database.
+  // Opens (creating if needed), checks and migrates the database. A file
+  // that fails SQLite's `PRAGMA quick_check` (damaged pages) is refused with
+  // DATA_LOSS naming the file: otherwise the RA would serve reads from it
+  // and say nothing until a write failed.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
       const Options& options);
   // The schema version this code migrates to.

@@ -1,8 +1,15 @@
 #include "va/deadline.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace va {
+
+std::optional<absl::Time> CallerDeadline(int64_t unix_seconds,
+                                         int32_t nanoseconds) {
+  if (unix_seconds == std::numeric_limits<int64_t>::max()) return std::nullopt;
+  return absl::FromUnixSeconds(unix_seconds) + absl::Nanoseconds(nanoseconds);
+}
 
 absl::Time ValidationDeadline(absl::Time now,
                               std::optional<absl::Time> caller_deadline,

@@ -1,10 +1,13 @@
 #include "va/service.h"
 
+#include <grpc/support/time.h>
+
 #include <chrono>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_decoded_request.h"
 #include "common/json_log.h"
 #include "va/challenge_registry.h"
 #include "va/dnssec_fail_closed.h"
@@ -117,15 +120,14 @@ class ValidationMetrics {
 
 namespace {
 
-// The caller's deadline less what answering needs (va/deadline.h).
+// The caller's deadline less what answering needs (va/deadline.h). From
+// raw_deadline(), not deadline(): see CallerDeadline.
 absl::Time EffectiveDeadline(const grpc::CallbackServerContext& ctx,
                              const ServiceConfig& config) {
-  const auto raw = ctx.deadline();
-  std::optional<absl::Time> caller;
-  if (raw != std::chrono::system_clock::time_point::max()) {
-    caller = absl::FromChrono(raw);
-  }
-  return ValidationDeadline(absl::Now(), caller, config.deadline);
+  const gpr_timespec raw =
+      gpr_convert_clock_type(ctx.raw_deadline(), GPR_CLOCK_REALTIME);
+  return ValidationDeadline(
+      absl::Now(), CallerDeadline(raw.tv_sec, raw.tv_nsec), config.deadline);
 }
 
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -177,11 +179,24 @@ void AuditLog(std::string_view msg, std::string_view kind,
   common::Log("audit", msg, f);
 }
 
+// Registers a validation as in flight; 0 when nothing tracks them.
+uint64_t Track(InFlightValidations* in_flight, std::string_view kind,
+               const std::string& identifier, const std::string& method,
+               int64_t authz_id, int64_t account_id, absl::Time start) {
+  if (in_flight == nullptr) return 0;
+  return in_flight->Add(
+      {std::string(kind), identifier, method, authz_id, account_id, start});
+}
+
 }  // namespace
 
 VaService::VaService(ServiceDeps deps)
     : deps_(std::move(deps)),
-      metrics_(std::make_unique<ValidationMetrics>(deps_.metrics)) {}
+      metrics_(std::make_unique<ValidationMetrics>(deps_.metrics)) {
+  // DoDCV is method 0 of va.VA; a request that does not decode gets
+  // INVALID_ARGUMENT, not gRPC's bare UNIMPLEMENTED (see the header).
+  MarkMethodCallback(0, common::DecodingUnaryHandler(this, &VaService::DoDCV));
+}
 VaService::~VaService() = default;
 
 grpc::ServerUnaryReactor* VaService::DoDCV(
@@ -206,11 +221,14 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     return reactor;
   }
   metrics_->Started(CallKind::kDcv);
+  const uint64_t in_flight = Track(
+      deps_.in_flight, "dcv", req->identifier().value(),
+      req->challenge().type(), AuthzIdOf(*req), req->authz().regid(), start);
   resp->set_perspective(deps_.config.perspective);
   resp->set_rir(deps_.config.rir);
 
   // Runs on a resolver (or remote-call) thread once the outcome is known.
-  auto finish = [this, reactor, req, resp, start](
+  auto finish = [this, reactor, req, resp, start, in_flight](
                     std::optional<Problem> problem, const DcvResult& local) {
     if (problem) {
       ToProto(*problem, resp->mutable_problem());
@@ -225,6 +243,7 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
              local.resolver.empty() ? std::vector<std::string>{}
                                     : std::vector<std::string>{local.resolver},
              local.authenticated_data, latency);
+    if (deps_.in_flight) deps_.in_flight->Remove(in_flight);
     reactor->Finish(grpc::Status::OK);
   };
 
@@ -279,7 +298,10 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
 
 CaaService::CaaService(ServiceDeps deps)
     : deps_(std::move(deps)),
-      metrics_(std::make_unique<ValidationMetrics>(deps_.metrics)) {}
+      metrics_(std::make_unique<ValidationMetrics>(deps_.metrics)) {
+  // DoCAA is method 0 of va.CAA.
+  MarkMethodCallback(0, common::DecodingUnaryHandler(this, &CaaService::DoCAA));
+}
 CaaService::~CaaService() = default;
 
 grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
@@ -304,10 +326,13 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
     return reactor;
   }
   metrics_->Started(CallKind::kCaa);
+  const uint64_t in_flight = Track(
+      deps_.in_flight, "caa", req->identifier().value(),
+      req->validationmethod(), AuthzIdOf(*req), req->accounturiid(), start);
   resp->set_perspective(deps_.config.perspective);
   resp->set_rir(deps_.config.rir);
 
-  auto finish = [this, reactor, req, resp, start](
+  auto finish = [this, reactor, req, resp, start, in_flight](
                     std::optional<Problem> problem, const CaaResult& local) {
     if (problem) ToProto(*problem, resp->mutable_problem());
     const absl::Duration latency = absl::Now() - start;
@@ -317,6 +342,7 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
              req->validationmethod(), AuthzIdOf(*req), req->accounturiid(),
              problem, local.attempts, local.resolvers, local.authenticated_data,
              latency);
+    if (deps_.in_flight) deps_.in_flight->Remove(in_flight);
     reactor->Finish(grpc::Status::OK);
   };
 

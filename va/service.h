@@ -15,6 +15,7 @@
 #include "va/deadline.h"
 #include "va/dns/resolver.h"
 #include "va/dns/resolver_health.h"
+#include "va/in_flight_validations.h"
 
 namespace va {
 
@@ -28,13 +29,15 @@ struct ServiceConfig {
 };
 
 // State shared by both services. Not owned: resolver, corroborator (may be
-// null: no remote perspectives), metrics.
+// null: no remote perspectives), metrics, in_flight (may be null).
 struct ServiceDeps {
   dns::Resolver* resolver = nullptr;
   Corroborator* corroborator = nullptr;
   common::MetricsRegistry* metrics = nullptr;
   // The DNSSEC canary's verdicts; null: --dnssec-canary=off.
   const dns::ResolverHealth* dnssec_health = nullptr;
+  // Every validation between its start and its answer, for the drain.
+  InFlightValidations* in_flight = nullptr;
   ServiceConfig config;
 };
 

@@ -1,17 +1,17 @@
 // dnstestsrv: a programmable authoritative DNS server for tests, demos and
 // benchmarks. DNS on --dns01 (UDP and TCP), management API on --management.
-#include <signal.h>
-
-#include <cstdio>
+#include <algorithm>
 #include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/cli.h"
 #include "common/http_server.h"
+#include "common/json_log.h"
+#include "common/stop_signals.h"
 #include "dnstestsrv/dns_server.h"
 #include "dnstestsrv/fault_table.h"
 #include "dnstestsrv/management_api.h"
@@ -31,40 +31,50 @@ ABSL_FLAG(int, history_size, 100000, "events kept in the request history");
 ABSL_FLAG(int, udp_threads, 1, "threads serving the UDP socket");
 ABSL_FLAG(int, ttl, 0, "TTL of every record served");
 
+namespace {
+
+int Fail(absl::string_view message) {
+  common::Log("error", absl::StrCat("dnstestsrv: ", message));
+  return 2;
+}
+
+absl::Status CheckFlags() {
+  common::FlagChecks checks;
+  checks.AtLeast(FLAGS_history_size, 0)
+      .InRange(FLAGS_udp_threads, 1, 64)
+      .AtLeast(FLAGS_ttl, 0);
+  return checks.status();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  // Debian's absl is built without NDEBUG, so every absl::Mutex (gRPC's
-  // included) would run deadlock detection: about 9% of the VA's CPU.
+  common::StopSignals stop_signals("dnstestsrv");  // before any thread starts
+  // Debian's absl is built without NDEBUG, so every absl::Mutex would run
+  // deadlock detection.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  absl::SetProgramUsageMessage(
+  common::SetUsage(
       "dnstestsrv --dns01 host:port --management host:port [--records FILE] "
       "[--history=true|false]");
-  absl::ParseCommandLine(argc, argv);
-
-  // Block the stop signals before any thread starts, so that only the
-  // sigwait() below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  common::NormalizedArgs args(argc, argv);
+  absl::ParseCommandLine(args.argc(), args.argv());
+  if (absl::Status s = CheckFlags(); !s.ok()) return Fail(s.message());
 
   dnstestsrv::RecordStore store;
   dnstestsrv::FaultTable faults;
   std::unique_ptr<dnstestsrv::RequestHistory> history;
   if (absl::GetFlag(FLAGS_history)) {
     history = std::make_unique<dnstestsrv::RequestHistory>(
-        static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_history_size))));
+        static_cast<size_t>(absl::GetFlag(FLAGS_history_size)));
   }
   dnstestsrv::ManagementApi api(&store, &faults, history.get());
   if (const std::string path = absl::GetFlag(FLAGS_records); !path.empty()) {
     if (absl::Status s = api.LoadRecordsFile(path); !s.ok()) {
-      absl::FPrintF(stderr, "dnstestsrv: %s\n", s.message());
-      return 2;
+      return Fail(s.message());
     }
   }
   dnstestsrv::ResponderOptions responder_options;
-  responder_options.ttl =
-      static_cast<uint32_t>(std::max(0, absl::GetFlag(FLAGS_ttl)));
+  responder_options.ttl = static_cast<uint32_t>(absl::GetFlag(FLAGS_ttl));
   dnstestsrv::Responder responder(&store, &faults, history.get(),
                                   responder_options);
 
@@ -73,28 +83,25 @@ int main(int argc, char** argv) {
   dns_options.udp_threads = absl::GetFlag(FLAGS_udp_threads);
   auto dns = dnstestsrv::DnsServer::Start(dns_options, &responder);
   if (!dns.ok()) {
-    absl::FPrintF(stderr, "dnstestsrv: DNS server: %s\n",
-                  dns.status().message());
-    return 1;
+    return Fail(absl::StrCat("--dns01: DNS server: ", dns.status().message()));
   }
   auto http = common::HttpServer::Start(
       absl::GetFlag(FLAGS_management),
       [&api](const common::HttpRequest& r) { return api.Handle(r); });
   if (!http.ok()) {
-    absl::FPrintF(stderr, "dnstestsrv: management server: %s\n",
-                  http.status().message());
-    return 1;
+    return Fail(absl::StrCat("--management: management server: ",
+                             http.status().message()));
   }
-  absl::FPrintF(stderr,
-                "dnstestsrv: DNS on %s (udp+tcp), management on %s, history "
-                "%s\n",
-                (*dns)->address().ToString(), (*http)->address().ToString(),
-                history ? "on" : "off");
+  // Tests wait for "management on <address>," in this line.
+  common::Log(
+      "info",
+      absl::StrCat("dnstestsrv: DNS on ", (*dns)->address().ToString(),
+                   " (udp+tcp), management on ", (*http)->address().ToString(),
+                   ", history ", history ? "on" : "off"));
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  absl::FPrintF(stderr, "dnstestsrv: signal %d, shutting down\n",
-                signal_number);
+  const int signal_number = stop_signals.Wait();
+  common::Log("info", "dnstestsrv: shutting down",
+              common::JsonFields().Int("signal", signal_number));
   (*http)->Shutdown();
   (*dns)->Shutdown();
   return 0;

@@ -1,26 +1,25 @@
 // ra: the registration-authority stub. Creates dns-01 authorizations and
 // validates them through the VA, retrying transient failures (RFC 8555
-// §8.2). State lives in one SQLite file; SIGTERM drains.
+// §8.2). State lives in one SQLite file; SIGTERM drains. A thin main: the
+// RA's own flags (TLS flags: common/tls_flags.cc) and its wiring.
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/cli.h"
-#include "common/grpc_callback_queue.h"
-#include "common/grpc_tls.h"
 #include "common/json_log.h"
+#include "common/program.h"
+#include "common/serve_grpc.h"
+#include "common/stop_signals.h"
+#include "common/tls_flags.h"
 #include "ra/authz_waiters.h"
 #include "ra/scheduler.h"
 #include "ra/service.h"
@@ -33,20 +32,8 @@ ABSL_FLAG(std::vector<std::string>, va, {},
           "VA addresses host:port[,host:port...]; each serves va.VA and "
           "va.CAA");
 ABSL_FLAG(std::string, db, "ra.sqlite", "SQLite database file");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM certificate chain (server and VA client)");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key");
-ABSL_FLAG(std::string, tls_ca, "", "PEM roots that verify peers");
-ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
-          "How often --tls-cert, --tls-key and --tls-ca are read again: "
-          "rotate certificates by replacing the files (whole seconds, >= 1s)");
-ABSL_FLAG(bool, plaintext, false,
-          "no TLS on either side (local use only; must be explicit)");
 ABSL_FLAG(std::string, va_server_name, "",
           "name expected in the VAs' certificates (default: the host part)");
-ABSL_FLAG(std::vector<std::string>, tls_client_names, {},
-          "SAN DNS names a client certificate must carry (one of); empty = "
-          "any certificate signed by --tls-ca");
 ABSL_FLAG(absl::Duration, valid_authz_lifetime, absl::Hours(7),
           "lifetime of a valid authorization (7h: within the 8h the Baseline "
           "Requirements allow relying on a CAA check, since this RA does not "
@@ -75,92 +62,109 @@ ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(30),
 
 namespace {
 
-int Fail(const std::string& message) {
-  common::Log("error", message);
-  std::fprintf(stderr, "ra: %s\n", message.c_str());
-  return 1;
+constexpr char kUsage[] =
+    "ra --listen host:port --va host:port[,host:port...] --db PATH "
+    "(--tls-cert F --tls-key F --tls-ca F | --plaintext)";
+
+// Values that cannot work are refused before anything starts, each error
+// naming its flag.
+absl::Status CheckFlags() {
+  common::FlagChecks checks;
+  checks.Positive(FLAGS_valid_authz_lifetime)
+      .Positive(FLAGS_pending_authz_lifetime)
+      .AtLeast(FLAGS_revalidation_max_attempts, 1)
+      .AtLeast(FLAGS_revalidation_window, absl::ZeroDuration())
+      .AtLeast(FLAGS_revalidation_initial_backoff, absl::ZeroDuration())
+      .Positive(FLAGS_va_timeout)
+      .InRange(FLAGS_workers, 1, 256)
+      .Require(FLAGS_db, !absl::GetFlag(FLAGS_db).empty(), "required")
+      .AtLeast(FLAGS_drain_timeout, absl::ZeroDuration());
+  return checks.status();
+}
+
+// The VAs from --va, repeated or comma-separated.
+absl::StatusOr<std::vector<std::string>> VaAddresses(
+    common::NormalizedArgs* args) {
+  auto repeated = args->ExtractRepeated("va", "host:port[,host:port...]");
+  if (!repeated.ok()) return repeated.status();
+  std::vector<std::string> vas;
+  for (const std::string& value : *repeated) {
+    for (absl::string_view va : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+      vas.emplace_back(va);
+    }
+  }
+  return vas;
+}
+
+absl::StatusOr<std::unique_ptr<ra::VaClient>> ConnectVas(
+    const std::vector<std::string>& vas, const common::TlsFiles& tls) {
+  common::TlsFiles va_tls = tls;
+  va_tls.allowed_client_names.clear();
+  va_tls.server_name_override = absl::GetFlag(FLAGS_va_server_name);
+  auto credentials = common::MakeChannelCredentials(va_tls);
+  if (!credentials.ok()) return credentials.status();
+  ra::GrpcVaClientOptions options;
+  options.addresses = vas;
+  options.credentials = *credentials;
+  return ra::NewGrpcVaClient(options);
+}
+
+ra::RunnerOptions RunnerOptionsFromFlags() {
+  ra::RunnerOptions options;
+  options.instance_id = absl::GetFlag(FLAGS_instance_id);
+  options.valid_authz_lifetime = absl::GetFlag(FLAGS_valid_authz_lifetime);
+  options.va_timeout = absl::GetFlag(FLAGS_va_timeout);
+  options.policy.max_attempts =
+      absl::GetFlag(FLAGS_revalidation)
+          ? absl::GetFlag(FLAGS_revalidation_max_attempts)
+          : 1;
+  options.policy.window = absl::GetFlag(FLAGS_revalidation_window);
+  options.policy.initial_backoff =
+      absl::GetFlag(FLAGS_revalidation_initial_backoff);
+  return options;
+}
+
+void LogServing(int port, const std::vector<std::string>& vas,
+                const std::string& owner, const ra::RunnerOptions& runner) {
+  common::Log(
+      "info", "ra serving",
+      common::JsonFields()
+          .Str("listen", absl::GetFlag(FLAGS_listen))
+          .Int("port", port)
+          .Strs("va", vas)
+          .Str("db", absl::GetFlag(FLAGS_db))
+          .Str("owner", owner)
+          .Int("revalidationMaxAttempts", runner.policy.max_attempts)
+          .Str("revalidationWindow", absl::FormatDuration(runner.policy.window))
+          .Str("validAuthzLifetime",
+               absl::FormatDuration(runner.valid_authz_lifetime)));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Debian's absl is built without NDEBUG, so every absl::Mutex (gRPC's
-  // included) would run deadlock detection: about 9% of the VA's CPU.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  absl::SetProgramUsageMessage(
-      "ra --listen host:port --va host:port[,host:port...] --db PATH "
-      "(--tls-cert F --tls-key F --tls-ca F | --plaintext)");
+  common::StopSignals stop_signals("ra");  // first: before any thread starts
+  common::StartProgram(kUsage);
   // --dashed-names as documented; --va may also be repeated.
   common::NormalizedArgs args(argc, argv);
-  absl::StatusOr<std::vector<std::string>> extracted =
-      args.ExtractRepeated("va", "host:port[,host:port...]");
-  if (!extracted.ok()) return Fail(std::string(extracted.status().message()));
-  std::vector<std::string> repeated_vas;
-  for (const std::string& value : *extracted) {
-    for (absl::string_view va : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-      repeated_vas.emplace_back(va);
-    }
-  }
+  auto repeated_vas = VaAddresses(&args);
+  if (!repeated_vas.ok()) return common::StartFailed(repeated_vas.status());
   absl::ParseCommandLine(args.argc(), args.argv());
-
-  // Block the stop signals before any thread starts, so only sigwait()
-  // below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
+  if (absl::Status s = CheckFlags(); !s.ok()) return common::StartFailed(s);
   const std::vector<std::string> vas =
-      repeated_vas.empty() ? absl::GetFlag(FLAGS_va) : repeated_vas;
-  if (vas.empty()) return Fail("--va is required");
+      repeated_vas->empty() ? absl::GetFlag(FLAGS_va) : *repeated_vas;
+  if (vas.empty()) return common::StartFailed("--va is required");
 
-  common::TlsFiles tls;
-  tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  tls.key = absl::GetFlag(FLAGS_tls_key);
-  tls.ca = absl::GetFlag(FLAGS_tls_ca);
-  tls.plaintext = absl::GetFlag(FLAGS_plaintext);
-  tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
-  tls.allowed_client_names = absl::GetFlag(FLAGS_tls_client_names);
-  auto server_credentials = common::MakeServerCredentials(tls);
-  if (!server_credentials.ok()) {
-    return Fail(server_credentials.status().ToString());
-  }
-  common::TlsFiles va_tls = tls;
-  va_tls.allowed_client_names.clear();
-  va_tls.server_name_override = absl::GetFlag(FLAGS_va_server_name);
-  auto channel_credentials = common::MakeChannelCredentials(va_tls);
-  if (!channel_credentials.ok()) {
-    return Fail(channel_credentials.status().ToString());
-  }
-
+  auto tls = common::ServerTlsFilesFromFlags();
+  if (!tls.ok()) return common::StartFailed(tls.status());
   ra::SqliteStore::Options store_options;
   store_options.path = absl::GetFlag(FLAGS_db);
   auto store = ra::SqliteStore::Open(store_options);
-  if (!store.ok()) return Fail(store.status().ToString());
+  if (!store.ok()) return common::StartFailed(store.status().ToString());
+  auto va_client = ConnectVas(vas, *tls);
+  if (!va_client.ok()) return common::StartFailed(va_client.status());
 
-  ra::GrpcVaClientOptions va_options;
-  va_options.addresses = vas;
-  va_options.credentials = *channel_credentials;
-  auto va_client = ra::NewGrpcVaClient(va_options);
-  if (!va_client.ok()) return Fail(va_client.status().ToString());
-
-  ra::RunnerOptions runner_options;
-  runner_options.instance_id = absl::GetFlag(FLAGS_instance_id);
-  runner_options.valid_authz_lifetime =
-      absl::GetFlag(FLAGS_valid_authz_lifetime);
-  runner_options.va_timeout = absl::GetFlag(FLAGS_va_timeout);
-  runner_options.policy.max_attempts =
-      absl::GetFlag(FLAGS_revalidation)
-          ? absl::GetFlag(FLAGS_revalidation_max_attempts)
-          : 1;
-  runner_options.policy.window = absl::GetFlag(FLAGS_revalidation_window);
-  runner_options.policy.initial_backoff =
-      absl::GetFlag(FLAGS_revalidation_initial_backoff);
-  if (runner_options.policy.max_attempts < 1) {
-    return Fail("--revalidation-max-attempts must be at least 1");
-  }
-
+  const ra::RunnerOptions runner_options = RunnerOptionsFromFlags();
   ra::Scheduler scheduler(absl::GetFlag(FLAGS_workers));
   ra::AuthzWaiters waiters;
   auto runner = std::make_unique<ra::ValidationRunner>(
@@ -171,47 +175,38 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_pending_authz_lifetime);
   ra::RaService service(store->get(), runner.get(), &scheduler, &waiters,
                         service_options);
+  common::GrpcServerOptions server_options;
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.tls = *tls;
+  server_options.services = {&service};
+  auto server = common::ServeGrpc(server_options);
+  if (!server.ok()) return common::StartFailed(server.status());
+  if (absl::Status s = runner->Start(); !s.ok()) return common::StartFailed(s);
+  LogServing(server->port, vas, runner->owner(), runner_options);
 
-  grpc::ServerBuilder builder;
-  // Two processes that picked the same port must not silently share it.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_credentials,
-                           &port);
-  builder.RegisterService(&service);
-  common::KeepGrpcCallbackQueue();
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)));
-  }
-  if (absl::Status s = runner->Start(); !s.ok()) return Fail(s.ToString());
-  common::Log(
-      "info", "ra serving",
-      common::JsonFields()
-          .Str("listen", absl::GetFlag(FLAGS_listen))
-          .Int("port", port)
-          .Strs("va", vas)
-          .Str("db", store_options.path)
-          .Str("owner", runner->owner())
-          .Int("revalidationMaxAttempts", runner_options.policy.max_attempts)
-          .Str("revalidationWindow",
-               absl::FormatDuration(runner_options.policy.window))
-          .Str("validAuthzLifetime",
-               absl::FormatDuration(runner_options.valid_authz_lifetime)));
-
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = stop_signals.Wait();
   const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);
   common::Log("info", "ra draining",
               common::JsonFields().Int("signal", signal_number));
   // Long polls answer now; RPCs in flight finish; no new ones are taken.
   service.StartShutdown();
-  server->Shutdown(absl::ToChronoTime(absl::Now() + drain));
+  server->server->Shutdown(absl::ToChronoTime(absl::Now() + drain));
   // Attempts in flight are recorded; whatever is left resumes on restart.
   runner->Drain(drain);
+  const int abandoned = runner->in_flight();
+  if (abandoned > 0) {
+    common::Log("error", "ra drain expired",
+                common::JsonFields()
+                    .Int("abandoned", abandoned)
+                    .Str("drainTimeout", absl::FormatDuration(drain))
+                    .Str("note",
+                         "their leases stay; the next start re-runs "
+                         "those validation attempts"));
+  }
   runner.reset();
   va_client->reset();
   scheduler.Stop();
-  common::Log("info", "ra stopped");
-  return 0;
+  const int status = abandoned > 0 ? common::kExitDrainExpired : 0;
+  common::Log("info", "ra stopped", common::JsonFields().Int("exit", status));
+  return status;
 }

@@ -1,32 +1,30 @@
 // va: the validation authority's gRPC server (va.VA/DoDCV and va.CAA/DoCAA).
-// A thin main: flags, wiring, signals. The logic lives in va/.
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
-#include <signal.h>
-
+// A thin main: the VA's own flags (TLS flags: common/tls_flags.cc), wiring
+// in small functions below, the gRPC server set-up in common/serve_grpc.cc.
+// The logic lives in va/.
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "cmd/va/compliance.h"
 #include "common/cli.h"
-#include "common/grpc_callback_queue.h"
-#include "common/grpc_tls.h"
 #include "common/http_server.h"
 #include "common/json_log.h"
 #include "common/metrics.h"
+#include "common/program.h"
+#include "common/serve_grpc.h"
+#include "common/stop_signals.h"
+#include "common/tls_flags.h"
 #include "va/dns/cares_resolver.h"
 #include "va/dns_metrics.h"
+#include "va/in_flight_validations.h"
 #include "va/remote_perspectives.h"
 #include "va/remote_va_config.h"
 #include "va/service.h"
@@ -76,17 +74,6 @@ ABSL_FLAG(std::vector<std::string>, account_uri_prefixes, {},
           "Account URI prefixes for CAA accounturi (URI = prefix + ID)");
 ABSL_FLAG(std::string, perspective, "Primary", "This VA's perspective name");
 ABSL_FLAG(std::string, rir, "", "This VA's RIR (ARIN, RIPE, APNIC, ...)");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key");
-ABSL_FLAG(std::string, tls_ca, "", "PEM CA that verifies clients (mTLS)");
-ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Minutes(1),
-          "How often --tls-cert, --tls-key and --tls-ca are read again: "
-          "rotate certificates by replacing the files (whole seconds, >= 1s)");
-ABSL_FLAG(std::vector<std::string>, tls_client_names, {},
-          "Client certificate SAN DNS names allowed to call (empty: any "
-          "certificate from --tls-ca)");
-ABSL_FLAG(bool, plaintext, false,
-          "Serve without TLS (local use only; must be asked for explicitly)");
 ABSL_FLAG(int, min_remote_perspectives, 0,
           "With --remote-va: fewer remotes than this fail every validation. "
           "0: the CA/B Forum BR 3.2.2.9 minimum in force today (4 since "
@@ -104,187 +91,241 @@ ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(15),
 
 namespace {
 
-absl::Notification g_stop;
+constexpr char kUsage[] =
+    "ACME validation authority: dns-01 and CAA over gRPC\n"
+    "  va --dns-resolvers ip:port --issuer-domain D (--tls-cert F --tls-key F "
+    "--tls-ca F | --plaintext) [--remote-va host:port,PERSPECTIVE,RIR ...]";
 
-void OnSignal(int) {
-  // Only async-signal-safe work here; the main thread does the rest.
-  if (!g_stop.HasBeenNotified()) g_stop.Notify();
+// Values that cannot work are refused before anything starts, each error
+// naming its flag.
+absl::Status CheckFlags() {
+  common::FlagChecks checks;
+  checks.InRange(FLAGS_dns_tries, 1, 100)
+      .InRange(FLAGS_dns_loop_threads, 1, 64)
+      .Positive(FLAGS_dns_timeout)
+      .Positive(FLAGS_dns_min_timeout)
+      .Require(FLAGS_dns_min_timeout,
+               absl::GetFlag(FLAGS_dns_min_timeout) <=
+                   absl::GetFlag(FLAGS_dns_timeout),
+               "must not exceed --dns-timeout")
+      .AtLeast(FLAGS_dns_backoff_base, absl::ZeroDuration())
+      .AtLeast(FLAGS_dns_backoff_cap, absl::GetFlag(FLAGS_dns_backoff_base))
+      .AtLeast(FLAGS_dns_retry_budget_ratio, 0.0)
+      .AtLeast(FLAGS_dns_retry_budget_floor, 0.0)
+      .Require(FLAGS_dns_resolvers, !absl::GetFlag(FLAGS_dns_resolvers).empty(),
+               "at least one resolver is required")
+      .Require(FLAGS_issuer_domain, !absl::GetFlag(FLAGS_issuer_domain).empty(),
+               "required (this CA's CAA identity)")
+      .AtLeast(FLAGS_min_remote_perspectives, 0)
+      .Positive(FLAGS_remote_timeout)
+      .Positive(FLAGS_default_timeout)
+      .AtLeast(FLAGS_drain_timeout, absl::ZeroDuration());
+  return checks.status();
 }
 
-int Fail(const std::string& msg) {
-  common::Log("error", msg);
-  return 2;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  // Debian's absl is built without NDEBUG, so every absl::Mutex (gRPC's
-  // included) would run deadlock detection: about 9% of the VA's CPU.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  absl::SetProgramUsageMessage(
-      "ACME validation authority: dns-01 and CAA over gRPC");
-  // --remote-va repeats, which absl flags can't express: take those first.
-  common::NormalizedArgs args(argc, argv);
-  absl::StatusOr<std::vector<std::string>> extracted =
-      args.ExtractRepeated("remote-va", "host:port,PERSPECTIVE,RIR");
-  if (!extracted.ok()) return Fail(std::string(extracted.status().message()));
-  std::vector<std::string> remote_va_args = *std::move(extracted);
-  absl::ParseCommandLine(args.argc(), args.argv());
-
-  common::MetricsRegistry metrics;
-  va::DnsMetrics dns_metrics(&metrics);
-
-  va::dns::CaresResolverOptions dns_options;
-  dns_options.servers = absl::GetFlag(FLAGS_dns_resolvers);
-  dns_options.retry.max_tries = absl::GetFlag(FLAGS_dns_tries);
-  dns_options.retry.per_try_timeout = absl::GetFlag(FLAGS_dns_timeout);
-  dns_options.retry.min_try_timeout = absl::GetFlag(FLAGS_dns_min_timeout);
-  dns_options.retry.backoff_base = absl::GetFlag(FLAGS_dns_backoff_base);
-  dns_options.retry.backoff_cap = absl::GetFlag(FLAGS_dns_backoff_cap);
-  dns_options.retry.retry_servfail = absl::GetFlag(FLAGS_dns_retry_servfail);
-  dns_options.rtt.enabled = absl::GetFlag(FLAGS_dns_adaptive_timeout);
-  dns_options.budget.enabled = absl::GetFlag(FLAGS_dns_retry_budget_ratio) > 0;
-  dns_options.budget.ratio = absl::GetFlag(FLAGS_dns_retry_budget_ratio);
-  dns_options.budget.floor_per_second =
-      absl::GetFlag(FLAGS_dns_retry_budget_floor);
-  dns_options.loop_threads = absl::GetFlag(FLAGS_dns_loop_threads);
-  dns_options.observer = &dns_metrics;
-  if (dns_options.servers.empty()) {
-    return Fail("--dns-resolvers: at least one resolver is required");
-  }
-  auto canary = vacmd::StartDnssecCanary(dns_options.servers, &metrics);
-  if (!canary.ok()) return Fail(std::string(canary.status().message()));
-  if (*canary) dns_options.health = (*canary)->health();
-  auto resolver = va::dns::CaresResolver::Create(dns_options);
+absl::StatusOr<std::unique_ptr<va::dns::CaresResolver>> StartResolver(
+    va::DnsMetrics* observer, const va::dns::ResolverHealth* health) {
+  va::dns::CaresResolverOptions options;
+  options.servers = absl::GetFlag(FLAGS_dns_resolvers);
+  options.retry.max_tries = absl::GetFlag(FLAGS_dns_tries);
+  options.retry.per_try_timeout = absl::GetFlag(FLAGS_dns_timeout);
+  options.retry.min_try_timeout = absl::GetFlag(FLAGS_dns_min_timeout);
+  options.retry.backoff_base = absl::GetFlag(FLAGS_dns_backoff_base);
+  options.retry.backoff_cap = absl::GetFlag(FLAGS_dns_backoff_cap);
+  options.retry.retry_servfail = absl::GetFlag(FLAGS_dns_retry_servfail);
+  options.rtt.enabled = absl::GetFlag(FLAGS_dns_adaptive_timeout);
+  options.budget.enabled = absl::GetFlag(FLAGS_dns_retry_budget_ratio) > 0;
+  options.budget.ratio = absl::GetFlag(FLAGS_dns_retry_budget_ratio);
+  options.budget.floor_per_second = absl::GetFlag(FLAGS_dns_retry_budget_floor);
+  options.loop_threads = absl::GetFlag(FLAGS_dns_loop_threads);
+  options.observer = observer;
+  options.health = health;
+  auto resolver = va::dns::CaresResolver::Create(options);
+  // The other DNS flags were checked above: what is left is an address.
   if (!resolver.ok()) {
-    return Fail(absl::StrCat("--dns-resolvers: ", resolver.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dns-resolvers: ", resolver.status().message()));
   }
+  return resolver;
+}
 
+va::ServiceConfig ServiceConfigFromFlags() {
   va::ServiceConfig config;
   config.perspective = absl::GetFlag(FLAGS_perspective);
   config.rir = absl::GetFlag(FLAGS_rir);
   config.caa.issuer_domain = absl::GetFlag(FLAGS_issuer_domain);
   config.caa.account_uri_prefixes = absl::GetFlag(FLAGS_account_uri_prefixes);
   config.deadline.default_timeout = absl::GetFlag(FLAGS_default_timeout);
-  if (config.caa.issuer_domain.empty()) {
-    return Fail("--issuer-domain is required (this CA's CAA identity)");
+  return config;
+}
+
+// Remote perspectives (primary only): the same binary, asked after a local
+// success. Null without --remote-va.
+absl::StatusOr<std::unique_ptr<va::RemotePerspectives>> StartRemotes(
+    const std::vector<std::string>& remote_va_args, const common::TlsFiles& tls,
+    common::MetricsRegistry* metrics) {
+  if (remote_va_args.empty()) return nullptr;
+  auto parsed = va::ParseRemoteVas(remote_va_args);
+  if (!parsed.ok()) return parsed.status();
+  va::RemotePerspectivesConfig config;
+  config.remotes = *std::move(parsed);
+  auto minimum = vacmd::MpicMinimumAtStartup(
+      config.remotes, absl::GetFlag(FLAGS_min_remote_perspectives));
+  if (!minimum.ok()) return minimum.status();
+  config.min_remote_perspectives = *minimum;
+  config.remote_timeout = absl::GetFlag(FLAGS_remote_timeout);
+  config.tls = tls;
+  config.tls.server_name_override = absl::GetFlag(FLAGS_remote_server_name);
+  auto created = va::RemotePerspectives::Create(config, metrics);
+  if (!created.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--remote-va: ", created.status().message()));
   }
+  return created;
+}
 
-  common::TlsFiles tls;
-  tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  tls.key = absl::GetFlag(FLAGS_tls_key);
-  tls.ca = absl::GetFlag(FLAGS_tls_ca);
-  tls.plaintext = absl::GetFlag(FLAGS_plaintext);
-  tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
-  tls.allowed_client_names = absl::GetFlag(FLAGS_tls_client_names);
-  auto server_creds = common::MakeServerCredentials(tls);
-  if (!server_creds.ok())
-    return Fail(std::string(server_creds.status().message()));
-
-  // Remote perspectives (primary only): the same binary, asked after a local
-  // success.
-  // Declared before the services so it is destroyed after the server stops.
-  std::unique_ptr<va::RemotePerspectives> remotes;
-  if (!remote_va_args.empty()) {
-    auto parsed = va::ParseRemoteVas(remote_va_args);
-    if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
-    va::RemotePerspectivesConfig rc;
-    rc.remotes = *std::move(parsed);
-    auto minimum = vacmd::MpicMinimumAtStartup(
-        rc.remotes, absl::GetFlag(FLAGS_min_remote_perspectives));
-    if (!minimum.ok()) return Fail(std::string(minimum.status().message()));
-    rc.min_remote_perspectives = *minimum;
-    rc.remote_timeout = absl::GetFlag(FLAGS_remote_timeout);
-    rc.tls = tls;
-    rc.tls.server_name_override = absl::GetFlag(FLAGS_remote_server_name);
-    auto created = va::RemotePerspectives::Create(rc, &metrics);
-    if (!created.ok()) {
-      return Fail(absl::StrCat("--remote-va: ", created.status().message()));
-    }
-    remotes = *std::move(created);
-  }
-
-  va::ServiceDeps deps;
-  deps.resolver = resolver->get();
-  deps.corroborator = remotes.get();
-  deps.metrics = &metrics;
-  if (*canary) deps.dnssec_health = (*canary)->health();
-  deps.config = config;
-  va::VaService va_service(deps);
-  va::CaaService caa_service(deps);
-
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  // Two processes that picked the same port must not silently share it.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  int bound_port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_creds,
-                           &bound_port);
-  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
-  // any caller make the VA buffer megabytes per call.
-  builder.SetMaxReceiveMessageSize(64 * 1024);
-  // Not GRPC_ARG_MINIMAL_STACK: it would save ~8% CPU per call, but in
-  // gRPC 1.51 it also drops the filter that enforces the limit above.
-  builder.RegisterService(&va_service);
-  builder.RegisterService(&caa_service);
-  common::KeepGrpcCallbackQueue();
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || bound_port == 0) {
-    return Fail(absl::StrCat("--listen: cannot serve on ",
-                             absl::GetFlag(FLAGS_listen)));
-  }
-
-  vacmd::ReportDnssecHealth(canary->get(), server->GetHealthCheckService());
-
-  std::unique_ptr<common::HttpServer> metrics_server;
-  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
-    auto started = common::HttpServer::Start(
-        absl::GetFlag(FLAGS_metrics_listen),
-        [&metrics](const common::HttpRequest& req) {
-          common::HttpResponse resp;
-          if (req.path != "/metrics") {
-            resp.status = 404;
-            resp.body = "not found\n";
-            return resp;
-          }
-          resp.content_type = "text/plain; version=0.0.4";
-          resp.body = metrics.Render();
+// Prometheus /metrics on --metrics-listen; null when that is empty.
+absl::StatusOr<std::unique_ptr<common::HttpServer>> StartMetricsServer(
+    common::MetricsRegistry* metrics) {
+  const std::string address = absl::GetFlag(FLAGS_metrics_listen);
+  if (address.empty()) return nullptr;
+  auto started = common::HttpServer::Start(
+      address, [metrics](const common::HttpRequest& req) {
+        common::HttpResponse resp;
+        if (req.path != "/metrics") {
+          resp.status = 404;
+          resp.body = "not found\n";
           return resp;
-        });
-    if (!started.ok()) {
-      return Fail(
-          absl::StrCat("--metrics-listen: ", started.status().message()));
-    }
-    metrics_server = *std::move(started);
+        }
+        resp.content_type = "text/plain; version=0.0.4";
+        resp.body = metrics->Render();
+        return resp;
+      });
+  if (!started.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics-listen: ", started.status().message()));
   }
+  return started;
+}
 
+void LogServing(int port, const va::ServiceConfig& config, bool tls,
+                size_t remotes) {
   common::Log("info", "va serving",
               common::JsonFields()
                   .Str("listen", absl::GetFlag(FLAGS_listen))
-                  .Int("port", bound_port)
+                  .Int("port", port)
                   .Str("perspective", config.perspective)
                   .Str("rir", config.rir)
-                  .Strs("resolvers", dns_options.servers)
-                  .Int("dnsTries", dns_options.retry.max_tries)
-                  .Int("remotes", static_cast<int64_t>(remote_va_args.size()))
-                  .Bool("tls", !tls.plaintext));
+                  .Strs("resolvers", absl::GetFlag(FLAGS_dns_resolvers))
+                  .Int("dnsTries", absl::GetFlag(FLAGS_dns_tries))
+                  .Int("remotes", static_cast<int64_t>(remotes))
+                  .Bool("tls", tls));
+}
 
-  signal(SIGTERM, OnSignal);
-  signal(SIGINT, OnSignal);
-  signal(SIGPIPE, SIG_IGN);
-  g_stop.WaitForNotification();
-
-  // Drain: stop accepting, let in-flight validations finish (their DNS work
-  // is bounded by their deadlines), then tear down the resolver.
-  common::Log("info", "va draining");
-  server->Shutdown(
-      absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_drain_timeout)));
+// Stops taking calls and gives those in flight until `timeout` to be
+// answered. gRPC cancels any still unanswered then: their callers get
+// CANCELLED, so each is audited as abandoned and the exit status says the
+// drain expired. (One that was answering just as time ran out may be
+// reported too: the record errs towards saying more.)
+int DrainAndStop(grpc::Server* server, const va::InFlightValidations& in_flight,
+                 absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Notification stopped;
+  std::atomic<bool> expired{false};
+  std::thread watchdog([&] {
+    if (stopped.WaitForNotificationWithDeadline(deadline)) return;
+    const std::vector<va::InFlightValidations::Validation> abandoned =
+        in_flight.Snapshot();
+    if (abandoned.empty()) return;
+    expired = true;
+    for (const auto& v : abandoned) {
+      common::Log(
+          "audit", "Validation abandoned at drain",
+          common::JsonFields()
+              .Str("kind", v.kind)
+              .Str("identifier", v.identifier)
+              .Str("method", v.method)
+              .Int("authzID", v.authz_id)
+              .Int("accountID", v.account_id)
+              .Num("ageMs", absl::ToDoubleMilliseconds(absl::Now() - v.start)));
+    }
+    common::Log("error", "va drain expired",
+                common::JsonFields()
+                    .Int("abandoned", static_cast<int64_t>(abandoned.size()))
+                    .Str("drainTimeout", absl::FormatDuration(timeout)));
+  });
+  server->Shutdown(absl::ToChronoTime(deadline));
   server->Wait();
-  if (metrics_server) metrics_server->Shutdown();
+  stopped.Notify();
+  watchdog.join();
+  return expired ? common::kExitDrainExpired : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  common::StopSignals stop_signals("va");  // first: before any thread starts
+  common::StartProgram(kUsage);
+  // --remote-va repeats, which absl flags can't express: take those first.
+  common::NormalizedArgs args(argc, argv);
+  auto remote_va_args =
+      args.ExtractRepeated("remote-va", "host:port,PERSPECTIVE,RIR");
+  if (!remote_va_args.ok()) return common::StartFailed(remote_va_args.status());
+  absl::ParseCommandLine(args.argc(), args.argv());
+  if (absl::Status s = CheckFlags(); !s.ok()) return common::StartFailed(s);
+
+  auto tls = common::ServerTlsFilesFromFlags();
+  if (!tls.ok()) return common::StartFailed(tls.status());
+  common::MetricsRegistry metrics;
+  va::DnsMetrics dns_metrics(&metrics);
+  auto canary = vacmd::StartDnssecCanary(absl::GetFlag(FLAGS_dns_resolvers),
+                                         &metrics);
+  if (!canary.ok()) return common::StartFailed(canary.status());
+  const va::dns::ResolverHealth* dnssec_health =
+      *canary ? (*canary)->health() : nullptr;
+  auto resolver = StartResolver(&dns_metrics, dnssec_health);
+  if (!resolver.ok()) return common::StartFailed(resolver.status());
+  // Declared before the services so it is destroyed after the server stops.
+  auto remotes = StartRemotes(*remote_va_args, *tls, &metrics);
+  if (!remotes.ok()) return common::StartFailed(remotes.status());
+
+  va::ServiceDeps deps;
+  deps.resolver = resolver->get();
+  deps.corroborator = remotes->get();
+  deps.metrics = &metrics;
+  deps.dnssec_health = dnssec_health;
+  va::InFlightValidations in_flight;
+  deps.in_flight = &in_flight;
+  deps.config = ServiceConfigFromFlags();
+  va::VaService va_service(deps);
+  va::CaaService caa_service(deps);
+  common::GrpcServerOptions server_options;
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.tls = *tls;
+  server_options.services = {&va_service, &caa_service};
+  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
+  // any caller make the VA buffer megabytes per call.
+  server_options.max_receive_message_bytes = 64 * 1024;
+  server_options.health_and_reflection = true;
+  auto server = common::ServeGrpc(server_options);
+  if (!server.ok()) return common::StartFailed(server.status());
+  vacmd::ReportDnssecHealth(canary->get(),
+                            server->server->GetHealthCheckService());
+  auto metrics_server = StartMetricsServer(&metrics);
+  if (!metrics_server.ok()) return common::StartFailed(metrics_server.status());
+  LogServing(server->port, deps.config, !tls->plaintext,
+             remote_va_args->size());
+
+  const int signal_number = stop_signals.Wait();
+  common::Log("info", "va draining",
+              common::JsonFields().Int("signal", signal_number));
+  // Validations' DNS work is bounded by their deadlines, so the server stops
+  // before the resolver goes.
+  const int status = DrainAndStop(server->server.get(), in_flight,
+                                  absl::GetFlag(FLAGS_drain_timeout));
+  if (*metrics_server) (*metrics_server)->Shutdown();
   if (*canary) (*canary)->Stop();
   resolver->reset();
-  common::Log("info", "va stopped");
-  return 0;
+  common::Log("info", "va stopped", common::JsonFields().Int("exit", status));
+  return status;
 }

@@ -31,13 +31,10 @@
 #include "common/cli.h"
 #include "common/grpc_callback_queue.h"
 #include "common/grpc_tls.h"
+#include "common/tls_flags.h"
 
 // Target and transport.
 ABSL_FLAG(std::string, va, "127.0.0.1:9092", "VA gRPC address host:port");
-ABSL_FLAG(bool, plaintext, false, "Connect without TLS (local use only)");
-ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate chain (mTLS)");
-ABSL_FLAG(std::string, tls_key, "", "PEM client private key");
-ABSL_FLAG(std::string, tls_ca, "", "PEM CA that verifies the VA");
 ABSL_FLAG(std::string, tls_server_name, "",
           "Name expected in the VA's certificate (default: host of --va)");
 ABSL_FLAG(int, channels, 1,
@@ -157,7 +154,7 @@ double OwnCpuSeconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  common::SetUsage(
       "Load generator for the VA's DoDCV/DoCAA, and generator of the "
       "matching DNS records (--generate-*)");
   // Dashed flag names (--names-per-zone) as well as absl's underscores.
@@ -248,11 +245,7 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_concurrency) < 1) {
     return Fail("--concurrency must be >= 1");
   }
-  common::TlsFiles tls;
-  tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  tls.key = absl::GetFlag(FLAGS_tls_key);
-  tls.ca = absl::GetFlag(FLAGS_tls_ca);
-  tls.plaintext = absl::GetFlag(FLAGS_plaintext);
+  common::TlsFiles tls = common::TlsFilesFromFlags();
   tls.server_name_override = absl::GetFlag(FLAGS_tls_server_name);
   auto creds = common::MakeChannelCredentials(tls);
   if (!creds.ok()) return Fail(creds.status().message());

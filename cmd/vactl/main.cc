@@ -18,22 +18,18 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/cli.h"
 #include "common/grpc_tls.h"
 #include "common/json_log.h"
+#include "common/tls_flags.h"
 #include "proto/ra.grpc.pb.h"
 #include "ra/acme_json.h"
 #include "va/challenge_registry.h"
 
 ABSL_FLAG(std::string, ra, "127.0.0.1:9094", "RA address host:port");
-ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate chain");
-ABSL_FLAG(std::string, tls_key, "", "PEM client private key");
-ABSL_FLAG(std::string, tls_ca, "", "PEM roots that verify the RA");
-ABSL_FLAG(bool, plaintext, false, "no TLS (local use only)");
 ABSL_FLAG(std::string, server_name, "",
           "name expected in the RA's certificate (default: the host part)");
 ABSL_FLAG(int64_t, account, 0, "new-authz: the ACME account ID");
@@ -102,7 +98,7 @@ std::string CodeName(grpc::StatusCode code) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  common::SetUsage(kUsage);
   common::NormalizedArgs args(argc, argv);  // --dashed-names as documented
   std::vector<char*> positional =
       absl::ParseCommandLine(args.argc(), args.argv());
@@ -111,11 +107,12 @@ int main(int argc, char** argv) {
   const std::string argument = positional[2];
   if (positional.size() > 3) return Usage("too many arguments");
 
-  common::TlsFiles tls;
-  tls.cert = absl::GetFlag(FLAGS_tls_cert);
-  tls.key = absl::GetFlag(FLAGS_tls_key);
-  tls.ca = absl::GetFlag(FLAGS_tls_ca);
-  tls.plaintext = absl::GetFlag(FLAGS_plaintext);
+  common::FlagChecks checks;
+  checks.Positive(FLAGS_timeout).Positive(FLAGS_rpc_timeout);
+  if (absl::Status s = checks.status(); !s.ok()) {
+    return Usage(std::string(s.message()));
+  }
+  common::TlsFiles tls = common::TlsFilesFromFlags();
   tls.server_name_override = absl::GetFlag(FLAGS_server_name);
   auto credentials = common::MakeChannelCredentials(tls);
   if (!credentials.ok()) {

@@ -3,11 +3,17 @@
 // that names it, not absl's "unknown flag".
 #include "common/cli.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
+ABSL_FLAG(absl::Duration, test_timeout, absl::Seconds(1), "a duration");
+ABSL_FLAG(int, test_tries, 3, "a count");
+ABSL_FLAG(double, test_ratio, 1.0, "a ratio");
 
 namespace common {
 namespace {
@@ -92,6 +98,60 @@ TEST(ExtractRepeatedTest, AbsentFlagIsNoErrorAndLeavesArgvAlone) {
   ASSERT_TRUE(got.ok());
   EXPECT_TRUE(got->empty());
   EXPECT_THAT(Strings(args), ElementsAre("va", "--port", "9090"));
+}
+
+// FlagChecks: each failed rule names its flag as operators write it
+// (dashes), with the rule and the value given; all failures in one message.
+struct FlagCheckCase {
+  std::string what;
+  absl::Duration timeout;
+  int tries;
+  double ratio;
+  std::string want;  // "" = OK
+};
+
+TEST(FlagChecksTest, Table) {
+  const std::vector<FlagCheckCase> cases = {
+      {"all good", absl::Seconds(2), 3, 0.5, ""},
+      {"zero duration", absl::ZeroDuration(), 3, 0.5,
+       "--test-timeout: must be more than 0 (got 0)"},
+      {"negative duration", absl::Seconds(-1), 3, 0.5,
+       "--test-timeout: must be more than 0 (got -1s)"},
+      {"infinite duration", absl::InfiniteDuration(), 3, 0.5,
+       "--test-timeout: must be more than 0 (got inf)"},
+      {"count below range", absl::Seconds(1), 0, 0.5,
+       "--test-tries: must be from 1 to 10 (got 0)"},
+      {"count above range", absl::Seconds(1), 11, 0.5,
+       "--test-tries: must be from 1 to 10 (got 11)"},
+      {"NaN ratio", absl::Seconds(1), 3, std::nan(""),
+       "--test-ratio: must be at least 0 (got nan)"},
+      {"two at once", absl::ZeroDuration(), 0, 0.5,
+       "--test-timeout: must be more than 0 (got 0); --test-tries: must be "
+       "from 1 to 10 (got 0)"},
+  };
+  for (const FlagCheckCase& c : cases) {
+    absl::SetFlag(&FLAGS_test_timeout, c.timeout);
+    absl::SetFlag(&FLAGS_test_tries, c.tries);
+    absl::SetFlag(&FLAGS_test_ratio, c.ratio);
+    FlagChecks checks;
+    checks.Positive(FLAGS_test_timeout)
+        .InRange(FLAGS_test_tries, 1, 10)
+        .AtLeast(FLAGS_test_ratio, 0.0);
+    const absl::Status s = checks.status();
+    if (c.want.empty()) {
+      EXPECT_TRUE(s.ok()) << c.what << ": " << s;
+    } else {
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.what;
+      EXPECT_EQ(s.message(), c.want) << c.what;
+    }
+  }
+}
+
+TEST(FlagChecksTest, RequireNamesTheFlagAndTheRule) {
+  absl::SetFlag(&FLAGS_test_tries, 7);
+  FlagChecks checks;
+  checks.Require(FLAGS_test_tries, false, "must be even");
+  EXPECT_EQ(checks.status().message(), "--test-tries: must be even (got 7)");
 }
 
 }  // namespace

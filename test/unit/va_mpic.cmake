@@ -18,7 +18,7 @@ if(TARGET va_service)
 endif()
 # The repeatable-flag extractor's error for a flag given without a value.
 va_unit_test(cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cli_test.cc
-  LIBS common absl::statusor)
+  LIBS common absl::statusor absl::flags)
 # MPIC per challenge type through real VA services (remotes run the same type;
 # dns-persist-01 remotes must match the same accounturi).
 if(TARGET va_service)
