@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/cli.h"
 #include "common/grpc_callback_queue.h"
+#include "common/grpc_listener.h"
 #include "common/grpc_tls.h"
 #include "common/json_log.h"
 #include "ra/authz_waiters.h"
@@ -172,18 +173,18 @@ int main(int argc, char** argv) {
   ra::RaService service(store->get(), runner.get(), &scheduler, &waiters,
                         service_options);
 
+  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  // Two processes that picked the same port must not silently share it.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_credentials,
-                           &port);
   builder.RegisterService(&service);
   common::KeepGrpcCallbackQueue();
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen)));
+  // Our own accept loop and the shared limits (common/grpc_listener.h).
+  auto listener = common::GrpcListener::Start(
+      builder, {absl::GetFlag(FLAGS_listen), *server_credentials, {}, nullptr});
+  if (!listener.ok()) {
+    return Fail(absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen),
+                             ": ", listener.status().message()));
   }
+  const int port = (*listener)->port();
   if (absl::Status s = runner->Start(); !s.ok()) return Fail(s.ToString());
   common::Log(
       "info", "ra serving",
@@ -206,7 +207,7 @@ int main(int argc, char** argv) {
               common::JsonFields().Int("signal", signal_number));
   // Long polls answer now; RPCs in flight finish; no new ones are taken.
   service.StartShutdown();
-  server->Shutdown(absl::ToChronoTime(absl::Now() + drain));
+  (*listener)->Shutdown(absl::Now() + drain);
   // Attempts in flight are recorded; whatever is left resumes on restart.
   runner->Drain(drain);
   runner.reset();

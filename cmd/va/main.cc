@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "common/cli.h"
 #include "common/grpc_callback_queue.h"
+#include "common/grpc_listener.h"
 #include "common/grpc_tls.h"
 #include "common/http_server.h"
 #include "common/json_log.h"
@@ -170,6 +171,7 @@ int main(int argc, char** argv) {
   tls.ca = absl::GetFlag(FLAGS_tls_ca);
   tls.plaintext = absl::GetFlag(FLAGS_plaintext);
   tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  tls.metrics = &metrics;
   tls.allowed_client_names = absl::GetFlag(FLAGS_tls_client_names);
   auto server_creds = common::MakeServerCredentials(tls);
   if (!server_creds.ok())
@@ -206,24 +208,20 @@ int main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  // Two processes that picked the same port must not silently share it.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  int bound_port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *server_creds,
-                           &bound_port);
-  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
-  // any caller make the VA buffer megabytes per call.
-  builder.SetMaxReceiveMessageSize(64 * 1024);
   // Not GRPC_ARG_MINIMAL_STACK: it would save ~8% CPU per call, but in
-  // gRPC 1.51 it also drops the filter that enforces the limit above.
+  // gRPC 1.51 it also drops the filter that enforces the message size limit.
   builder.RegisterService(&va_service);
   builder.RegisterService(&caa_service);
   common::KeepGrpcCallbackQueue();
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || bound_port == 0) {
+  // Our own accept loop and the shared limits (common/grpc_listener.h).
+  auto listener = common::GrpcListener::Start(
+      builder, {absl::GetFlag(FLAGS_listen), *server_creds, {}, &metrics});
+  if (!listener.ok()) {
     return Fail(absl::StrCat("--listen: cannot serve on ",
-                             absl::GetFlag(FLAGS_listen)));
+                             absl::GetFlag(FLAGS_listen), ": ",
+                             listener.status().message()));
   }
+  const int bound_port = (*listener)->port();
 
   std::unique_ptr<common::HttpServer> metrics_server;
   if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
@@ -266,9 +264,7 @@ int main(int argc, char** argv) {
   // Drain: stop accepting, let in-flight validations finish (their DNS work
   // is bounded by their deadlines), then tear down the resolver.
   common::Log("info", "va draining");
-  server->Shutdown(
-      absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_drain_timeout)));
-  server->Wait();
+  (*listener)->Shutdown(absl::Now() + absl::GetFlag(FLAGS_drain_timeout));
   if (metrics_server) metrics_server->Shutdown();
   resolver->reset();
   common::Log("info", "va stopped");
