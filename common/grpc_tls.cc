@@ -7,8 +7,6 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -17,25 +15,10 @@
 #include "absl/strings/str_join.h"
 #include "common/json_log.h"
 #include "common/tls13_only.h"
+#include "common/tls_last_good.h"
 
 namespace common {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                     const char* flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": cannot read ", path));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": ", path, " is empty"));
-  }
-  return ss.str();
-}
 
 absl::Status CheckFilesGiven(const TlsFiles& files) {
   if (files.cert.empty() || files.key.empty() || files.ca.empty()) {
@@ -121,28 +104,29 @@ class ServerNameVerifier
   const std::string expected_;
 };
 
-// The files are read once here, so a missing or empty one is a clear
-// start-up error naming its flag; after that gRPC's file watcher reads them
-// again every `reload_interval`. Rotate by renaming new files into place:
-// the watcher re-reads a key and certificate that changed while it read
-// them, but a file that is missing fails new handshakes until it is back.
+// gRPC reads only the last good set of files (common/tls_last_good.h): a
+// missing, empty, garbage or mismatched file is a clear start-up error
+// naming its flag, and at reload it keeps the set in use instead of
+// aborting the process (gRPC 1.51 asserts on an empty certificate) or
+// failing every new handshake.
 absl::StatusOr<
     std::shared_ptr<grpc::experimental::CertificateProviderInterface>>
 WatchFiles(const TlsFiles& files) {
   if (auto s = CheckFilesGiven(files); !s.ok()) return s;
-  for (const auto& [path, flag] :
-       {std::pair{files.cert, "tls-cert"}, std::pair{files.key, "tls-key"},
-        std::pair{files.ca, "tls-ca"}}) {
-    if (auto read = ReadFile(path, flag); !read.ok()) return read.status();
-  }
   if (files.reload_interval < absl::Seconds(1)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--tls-reload-interval: ", absl::FormatDuration(files.reload_interval),
         " is shorter than 1s"));
   }
+  absl::StatusOr<LastGoodTlsFiles*> last_good =
+      LastGoodTlsFiles::Watch(TlsPaths{files.cert, files.key, files.ca},
+                              files.reload_interval, files.metrics);
+  if (!last_good.ok()) return last_good.status();
+  // gRPC's watcher reads memory files: once a second costs nothing, and a
+  // new set is in use within a second of passing its checks.
   return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      files.key, files.cert, files.ca,
-      static_cast<unsigned int>(absl::ToInt64Seconds(files.reload_interval)));
+      (*last_good)->identity_path(), (*last_good)->identity_path(),
+      (*last_good)->ca_path(), 1);
 }
 
 }  // namespace

@@ -17,6 +17,8 @@ class ChannelCredentials;
 
 namespace common {
 
+class MetricsRegistry;
+
 struct TlsFiles {
   std::string cert;  // PEM certificate chain presented to the peer
   std::string key;   // PEM private key
@@ -32,7 +34,11 @@ struct TlsFiles {
   // ones, a new CA bundle) are rotated by renaming new files into place,
   // without a restart. Whole seconds, at least 1. New handshakes use the new
   // files; established connections keep theirs.
+  // A set that fails its checks (common/tls_file_check.h) is not taken:
+  // the last good one stays in use (common/tls_last_good.h).
   absl::Duration reload_interval = absl::Minutes(1);
+  // Gets tls_files_rejected_total and tls_files_reloaded_total; may be null.
+  MetricsRegistry* metrics = nullptr;
 };
 
 // Mutual TLS 1.3 only (TLS 1.2 and below refused, for the whole process: see

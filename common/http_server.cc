@@ -203,7 +203,8 @@ void HttpServer::AcceptLoop() {
     std::string peer_text = std::move(accepted.peer);
     absl::MutexLock lock(&mu_);
     ReapFinished();
-    if (static_cast<int>(connections_.size()) >= options_.max_connections) {
+    if (static_cast<int>(connections_.size()) >= options_.max_connections &&
+        !EvictSlowest()) {
       SendAll(fd,
               "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
               "Connection: close\r\n\r\n");
@@ -216,10 +217,33 @@ void HttpServer::AcceptLoop() {
   }
 }
 
-bool HttpServer::WaitReadable(int fd) {
+bool HttpServer::EvictSlowest() {
+  const int64_t cutoff = absl::ToUnixNanos(absl::Now() - options_.evict_after);
+  Connection* slowest = nullptr;
+  int64_t oldest = 0;
+  for (Connection& c : connections_) {
+    const int64_t since = c.waiting_since.load();
+    if (c.done.load() || since == 0 || since > cutoff) continue;
+    if (slowest == nullptr || since < oldest) {
+      slowest = &c;
+      oldest = since;
+    }
+  }
+  if (slowest == nullptr) return false;
+  // Its thread sees end-of-file, closes the descriptor and is reaped later.
+  absl::MutexLock lock(&slowest->close_mu);
+  if (slowest->done.load()) return true;  // ended meanwhile: a slot is free
+  slowest->waiting_since = 0;
+  shutdown(slowest->fd, SHUT_RDWR);
+  return true;
+}
+
+bool HttpServer::WaitReadable(int fd, absl::Time deadline) {
   pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
   while (true) {
-    int n = poll(fds, 2, PollMillis(options_.read_timeout));
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    int n = poll(fds, 2, PollMillis(std::min(options_.read_timeout, left)));
     if (n < 0 && errno == EINTR) continue;
     return n > 0 && fds[1].revents == 0 && fds[0].revents != 0;
   }
@@ -239,11 +263,16 @@ void HttpServer::Serve(Connection* connection, std::string peer) {
   const int fd = connection->fd;
   std::string buffer;
   char chunk[16 * 1024];
+  // Set when the first byte of a request arrives (or is already buffered).
+  absl::Time request_deadline = absl::InfiniteFuture();
   // Reads more bytes into `buffer`; false on EOF, error, timeout, shutdown.
   auto read_more = [&]() {
-    if (!WaitReadable(fd)) return false;
+    if (!WaitReadable(fd, request_deadline)) return false;
     ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
     if (n <= 0) return false;
+    if (request_deadline == absl::InfiniteFuture()) {
+      request_deadline = absl::Now() + options_.request_timeout;
+    }
     buffer.append(chunk, static_cast<size_t>(n));
     return true;
   };
@@ -258,6 +287,9 @@ void HttpServer::Serve(Connection* connection, std::string peer) {
   };
   bool keep_alive = true;
   while (keep_alive && !stopping_) {
+    connection->waiting_since = absl::ToUnixNanos(absl::Now());
+    request_deadline = buffer.empty() ? absl::InfiniteFuture()
+                                      : absl::Now() + options_.request_timeout;
     size_t head_end;
     while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
       if (buffer.size() > options_.max_header_bytes) {
@@ -319,6 +351,7 @@ void HttpServer::Serve(Connection* connection, std::string peer) {
       }
     }
     if (!complete) break;
+    connection->waiting_since = 0;
 
     HttpRequest request;
     request.method = std::move(head.method);
@@ -354,6 +387,7 @@ void HttpServer::Serve(Connection* connection, std::string peer) {
     if (request.method != "HEAD") out += response.body;
     if (!SendAll(fd, out)) break;
   }
+  absl::MutexLock lock(&connection->close_mu);
   close(fd);
   connection->done = true;
 }

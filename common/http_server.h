@@ -3,6 +3,11 @@
 // Content-Length bodies only, keep-alive, a thread per connection with a
 // connection cap and read timeouts, and bounded header/body sizes, so
 // garbage or slow clients cannot hurt the process. Not for the Internet.
+// Slow clients (slowloris): a request must arrive whole within
+// request_timeout however steadily its bytes trickle in, and at the
+// connection cap a new connection takes the slot of the one that has been
+// waiting longest for its request (over evict_after), so a scrape gets
+// through while others hold every slot.
 #ifndef COMMON_HTTP_SERVER_H_
 #define COMMON_HTTP_SERVER_H_
 
@@ -46,6 +51,12 @@ struct HttpServerOptions {
   size_t max_body_bytes = 4 * 1024 * 1024;
   // A connection idle (or mid-request) this long is closed.
   absl::Duration read_timeout = absl::Seconds(30);
+  // From the first byte of a request to its last: longer and it is closed
+  // (a slow client cannot reset the clock by sending a byte at a time).
+  absl::Duration request_timeout = absl::Seconds(10);
+  // At the connection cap, a connection that has waited this long for (the
+  // rest of) a request is closed to make room for a new one.
+  absl::Duration evict_after = absl::Seconds(1);
   absl::Duration write_timeout = absl::Seconds(10);
   int max_connections = 64;  // further ones get 503 and are closed
 };
@@ -73,6 +84,10 @@ class HttpServer {
     int fd = -1;
     std::thread thread;
     std::atomic<bool> done{false};
+    // When it started waiting for a request (absl::ToUnixNanos), 0 while a
+    // request is being handled or answered.
+    std::atomic<int64_t> waiting_since{0};
+    absl::Mutex close_mu;  // eviction never shuts down a reused descriptor
   };
 
   HttpServer(int listen_fd, int stop_fd, SocketAddress address,
@@ -80,8 +95,12 @@ class HttpServer {
   void AcceptLoop();
   void Serve(Connection* connection, std::string peer);
   void ReapFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Waits until `fd` is readable; false on timeout or shutdown.
-  bool WaitReadable(int fd);
+  // Waits until `fd` is readable; false on timeout (read_timeout, or
+  // `deadline`) or shutdown.
+  bool WaitReadable(int fd, absl::Time deadline);
+  // At the cap: closes the connection waiting longest for its request, if
+  // it has waited over evict_after. True if one was closed.
+  bool EvictSlowest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool SendAll(int fd, absl::string_view data);
 
   int listen_fd_;      // closed by Shutdown() so new connections are refused

@@ -179,6 +179,7 @@ int main(int argc, char** argv) {
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.tls = *tls;
   server_options.services = {&service};
+  server_options.health_and_reflection = true;
   auto server = common::ServeGrpc(server_options);
   if (!server.ok()) return common::StartFailed(server.status());
   if (absl::Status s = runner->Start(); !s.ok()) return common::StartFailed(s);
@@ -190,7 +191,7 @@ int main(int argc, char** argv) {
               common::JsonFields().Int("signal", signal_number));
   // Long polls answer now; RPCs in flight finish; no new ones are taken.
   service.StartShutdown();
-  server->server->Shutdown(absl::ToChronoTime(absl::Now() + drain));
+  server->listener->Shutdown(absl::Now() + drain);
   // Attempts in flight are recorded; whatever is left resumes on restart.
   runner->Drain(drain);
   const int abandoned = runner->in_flight();

@@ -227,7 +227,8 @@ void LogServing(int port, const va::ServiceConfig& config, bool tls,
 // CANCELLED, so each is audited as abandoned and the exit status says the
 // drain expired. (One that was answering just as time ran out may be
 // reported too: the record errs towards saying more.)
-int DrainAndStop(grpc::Server* server, const va::InFlightValidations& in_flight,
+int DrainAndStop(common::GrpcListener* listener,
+                 const va::InFlightValidations& in_flight,
                  absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   absl::Notification stopped;
@@ -254,8 +255,7 @@ int DrainAndStop(grpc::Server* server, const va::InFlightValidations& in_flight,
                     .Int("abandoned", static_cast<int64_t>(abandoned.size()))
                     .Str("drainTimeout", absl::FormatDuration(timeout)));
   });
-  server->Shutdown(absl::ToChronoTime(deadline));
-  server->Wait();
+  listener->Shutdown(deadline);  // stops accepting, then drains and waits
   stopped.Notify();
   watchdog.join();
   return expired ? common::kExitDrainExpired : 0;
@@ -307,10 +307,12 @@ int main(int argc, char** argv) {
   // any caller make the VA buffer megabytes per call.
   server_options.max_receive_message_bytes = 64 * 1024;
   server_options.health_and_reflection = true;
+  server_options.metrics = &metrics;
+  server_options.tls.metrics = &metrics;  // TLS reload failures
   auto server = common::ServeGrpc(server_options);
   if (!server.ok()) return common::StartFailed(server.status());
   vacmd::ReportDnssecHealth(canary->get(),
-                            server->server->GetHealthCheckService());
+                            server->server()->GetHealthCheckService());
   auto metrics_server = StartMetricsServer(&metrics);
   if (!metrics_server.ok()) return common::StartFailed(metrics_server.status());
   LogServing(server->port, deps.config, !tls->plaintext,
@@ -321,7 +323,7 @@ int main(int argc, char** argv) {
               common::JsonFields().Int("signal", signal_number));
   // Validations' DNS work is bounded by their deadlines, so the server stops
   // before the resolver goes.
-  const int status = DrainAndStop(server->server.get(), in_flight,
+  const int status = DrainAndStop(server->listener.get(), in_flight,
                                   absl::GetFlag(FLAGS_drain_timeout));
   if (*metrics_server) (*metrics_server)->Shutdown();
   if (*canary) (*canary)->Stop();

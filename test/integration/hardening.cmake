@@ -8,3 +8,7 @@ va_integration_test(dns_fault_integration_test
   SOURCES dns_fault_integration_test.cc LIBS dnstestsrv_wire)
 # The harness itself: servers whose port was taken start again elsewhere.
 va_integration_test(harness_test SOURCES harness_test.cc)
+# Connection, stream and call floods against the VA and RA under a lowered
+# descriptor limit (prlimit).
+va_integration_test(flood_integration_test
+  SOURCES flood_integration_test.cc LIBS common_grpc ra_proto)

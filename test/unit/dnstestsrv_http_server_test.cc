@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,7 @@ class Client {
   ~Client() { close(fd_); }
 
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   void Send(absl::string_view data) {
     ASSERT_EQ(send(fd_, data.data(), data.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(data.size()));
@@ -233,12 +235,63 @@ TEST(DnstestsrvHttpServer, IdleConnectionsTimeOut) {
 TEST(DnstestsrvHttpServer, ConnectionCapAnswers503) {
   HttpServerOptions options;
   options.max_connections = 1;
+  options.evict_after = absl::Hours(1);  // the idle first one stays
   auto server = StartEcho(options);
   Client first(server->address());
   first.Send("GET /1 HTTP/1.1\r\n\r\n");
   EXPECT_THAT(first.ReadResponse(), HasSubstr("GET /1"));  // surely accepted
   Client second(server->address());
   EXPECT_THAT(second.ReadResponse(), StartsWith("HTTP/1.1 503"));
+}
+
+// Slowloris: bytes that keep trickling in do not reset the clock; the
+// request must arrive whole within request_timeout.
+TEST(DnstestsrvHttpServer, TrickledRequestIsCutAtTheRequestTimeout) {
+  HttpServerOptions options;
+  options.read_timeout = absl::Seconds(30);
+  options.request_timeout = absl::Milliseconds(500);
+  auto server = StartEcho(options);
+  Client c(server->address());
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    const std::string head =
+        "GET / HTTP/1.1\r\nX-Slow: " + std::string(400, 'a');
+    for (size_t i = 0; i < head.size() && !stop; ++i) {
+      if (send(c.fd(), &head[i], 1, MSG_NOSIGNAL) != 1) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.ReadEof());
+  // The trickle would go on for 20 s; the read timeout (30 s) never fires.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  stop = true;
+  trickle.join();
+}
+
+// Slowloris at the connection cap: slow clients hold every slot, and a
+// scrape still gets through, taking the slot of the slowest.
+TEST(DnstestsrvHttpServer, SlowClientsAtTheCapDoNotBlockARequest) {
+  HttpServerOptions options;
+  options.max_connections = 4;
+  options.evict_after = absl::Milliseconds(200);
+  auto server = StartEcho(options);
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(std::make_unique<Client>(server->address()));
+    slow.back()->Send("GET / HTTP/1.1\r\nX-Slow: a");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < 3; ++i) {
+    Client scrape(server->address());
+    scrape.Send("GET /metrics HTTP/1.1\r\n\r\n");
+    EXPECT_THAT(scrape.ReadResponse(), StartsWith("HTTP/1.1 200"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Another slow one takes the freed slot meanwhile.
+    slow.push_back(std::make_unique<Client>(server->address()));
+    slow.back()->Send("GET / HTTP/1.1\r\nX-Slow: a");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
 }
 
 TEST(DnstestsrvHttpServer, ShutdownEndsIdleConnectionsPromptly) {

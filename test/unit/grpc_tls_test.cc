@@ -17,10 +17,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/metrics.h"
+#include "common/tls_last_good.h"
 #include "proto/va.grpc.pb.h"
 
 namespace common {
@@ -42,6 +46,9 @@ subjectAltName = DNS:va.internal
 [client]
 extendedKeyUsage = clientAuth
 subjectAltName = DNS:ra.example
+[server2]
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:va2.internal
 )";
 
 class GrpcTlsTest : public ::testing::Test {
@@ -58,7 +65,7 @@ class GrpcTlsTest : public ::testing::Test {
         " -out ", Path("ca.pem"), " -days 2 -subj /CN=ca -config ", Path("cnf"),
         " -extensions ca")));
     int serial = 1;
-    for (const char* name : {"server", "client"}) {
+    for (const char* name : {"server", "client", "server2"}) {
       const std::string n = name;
       ASSERT_TRUE(Sh(absl::StrCat("openssl req -new", key, " -nodes -keyout ",
                                   Path(n + ".key"), " -out ", Path(n + ".csr"),
@@ -89,8 +96,8 @@ class GrpcTlsTest : public ::testing::Test {
   }
 
   // A TLS server on 127.0.0.1 (its certificate names only va.internal).
-  void StartServer() {
-    auto creds = MakeServerCredentials(Files("server"));
+  void StartServer(const TlsFiles& files = Files("server")) {
+    auto creds = MakeServerCredentials(files);
     ASSERT_TRUE(creds.ok()) << creds.status();
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", *creds, &port_);
@@ -179,6 +186,129 @@ TEST_F(GrpcTlsTest, ServerNameOverrideIsTheNameChecked) {
   EXPECT_TRUE(Connects(f)) << "server_name_override is not applied";
   f.server_name_override = "other.internal";
   EXPECT_FALSE(Connects(f));
+}
+
+// Start-up with a bad file: a clear error naming the flag, the file and why.
+TEST_F(GrpcTlsTest, BadFilesAtStartUpAreClearErrors) {
+  std::ofstream(Path("garbage.pem")) << "not a certificate\n";
+  Sh(absl::StrCat("head -c 300 ", Path("server.pem"), " > ", Path("half.pem")));
+  struct Case {
+    std::string name;
+    std::string cert, key, ca;
+    std::string want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"garbage CA", "server.pem", "server.key", "garbage.pem",
+            "--tls-ca: "},
+           {"half-written cert", "half.pem", "server.key", "ca.pem",
+            "--tls-cert: "},
+           {"empty key", "server.pem", "empty.pem", "ca.pem", "is empty"},
+           {"key of another certificate", "server.pem", "client.key", "ca.pem",
+            "does not match"}}) {
+    TlsFiles f;
+    f.cert = Path(c.cert);
+    f.key = Path(c.key);
+    f.ca = Path(c.ca);
+    absl::Status s = MakeServerCredentials(f).status();
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << c.name << ": " << s;
+    EXPECT_THAT(s.message(), HasSubstr(c.want)) << c.name;
+  }
+}
+
+// A bad set at reload (an empty certificate or key, a garbage CA bundle, a
+// half-written certificate) keeps the last good one: new handshakes still
+// succeed, one line per problem is logged and counted.
+TEST_F(GrpcTlsTest, BadFilesAtReloadKeepTheLastGoodSet) {
+  struct Case {
+    std::string name;
+    std::string file;  // server.pem, server.key or ca.pem (in the copy)
+    std::string content;
+    std::string label;  // tls_files_rejected_total{file=...}
+  };
+  std::string half_cert;
+  {
+    std::ifstream in(Path("server.pem"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    half_cert = ss.str().substr(0, ss.str().size() / 2);
+  }
+  int n = 0;
+  for (const Case& c : std::vector<Case>{
+           {"empty cert", "server.pem", "", "tls-cert"},
+           {"empty key", "server.key", "", "tls-key"},
+           {"garbage CA", "ca.pem", "garbage\n", "tls-ca"},
+           {"half-written cert", "server.pem", half_cert, "tls-cert"}}) {
+    SCOPED_TRACE(c.name);
+    // Fresh paths per case: each set of paths is watched once per process.
+    const std::string d = Path(absl::StrCat("reload", ++n));
+    std::filesystem::create_directory(d);
+    for (const char* f : {"server.pem", "server.key", "ca.pem"}) {
+      std::filesystem::copy_file(Path(f), d + "/" + f);
+    }
+    // Outlives the test: the watcher of these paths runs as long as the
+    // process.
+    auto* metrics = new MetricsRegistry;
+    TlsFiles files;
+    files.cert = d + "/server.pem";
+    files.key = d + "/server.key";
+    files.ca = d + "/ca.pem";
+    files.reload_interval = absl::Seconds(1);
+    files.metrics = metrics;
+    ASSERT_NO_FATAL_FAILURE(StartServer(files));
+    TlsFiles client = Files("client");
+    client.server_name_override = "va.internal";
+    ASSERT_TRUE(Connects(client));
+
+    std::ofstream(d + "/" + c.file, std::ios::trunc) << c.content;
+    auto watched = LastGoodTlsFiles::Watch({files.cert, files.key, files.ca},
+                                           files.reload_interval, nullptr);
+    ASSERT_TRUE(watched.ok()) << watched.status();
+    (*watched)->CheckNow();  // the same problem again: not counted twice
+    // gRPC's own watcher re-reads the last good set every second.
+    absl::SleepFor(absl::Milliseconds(1500));
+    EXPECT_TRUE(Connects(client));
+    EXPECT_EQ(metrics->Counter("tls_files_rejected_total", "", {"file"})
+                  ->Value({c.label}),
+              1);
+    server_->Shutdown();
+    server_.reset();
+  }
+}
+
+// A good new set (renamed into place) is taken: new handshakes present the
+// new certificate.
+TEST_F(GrpcTlsTest, GoodNewSetIsTaken) {
+  const std::string d = Path("rotate");
+  std::filesystem::create_directory(d);
+  for (const char* f : {"server.pem", "server.key", "ca.pem"}) {
+    std::filesystem::copy_file(Path(f), d + "/" + f);
+  }
+  auto* metrics = new MetricsRegistry;  // outlives the test (see above)
+  TlsFiles files;
+  files.cert = d + "/server.pem";
+  files.key = d + "/server.key";
+  files.ca = d + "/ca.pem";
+  files.reload_interval = absl::Seconds(1);
+  files.metrics = metrics;
+  ASSERT_NO_FATAL_FAILURE(StartServer(files));
+  TlsFiles old_name = Files("client");
+  old_name.server_name_override = "va.internal";
+  TlsFiles new_name = Files("client");
+  new_name.server_name_override = "va2.internal";
+  ASSERT_TRUE(Connects(old_name));
+  ASSERT_FALSE(Connects(new_name));
+
+  std::filesystem::copy_file(Path("server2.key"), d + "/new.key");
+  std::filesystem::copy_file(Path("server2.pem"), d + "/new.pem");
+  std::filesystem::rename(d + "/new.key", files.key);
+  std::filesystem::rename(d + "/new.pem", files.cert);
+  auto watched = LastGoodTlsFiles::Watch({files.cert, files.key, files.ca},
+                                         files.reload_interval, nullptr);
+  ASSERT_TRUE(watched.ok()) << watched.status();
+  absl::SleepFor(absl::Milliseconds(1500));  // gRPC's watcher: every second
+  EXPECT_TRUE(Connects(new_name));
+  EXPECT_FALSE(Connects(old_name));
+  EXPECT_EQ(metrics->Counter("tls_files_reloaded_total", "")->Value({}), 1);
 }
 
 }  // namespace

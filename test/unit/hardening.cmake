@@ -18,3 +18,7 @@ va_unit_test(json_log_test
 va_unit_test(grpc_callback_queue_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/grpc_callback_queue_test.cc
   LIBS common_grpc gRPC::grpc++ absl::synchronization absl::time)
+# common/tcp_accept and common/fd_limit: accept goes on after EMFILE.
+va_unit_test(tcp_accept_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/tcp_accept_test.cc
+  LIBS common)
