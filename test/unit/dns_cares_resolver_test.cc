@@ -521,7 +521,8 @@ TEST(CaresResolverTest, EachWaiterKeepsItsOwnDeadline) {
   ASSERT_TRUE(patient_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
   EXPECT_EQ(impatient.result.outcome, Outcome::kTimeout);
   EXPECT_EQ(impatient.result.attempts, 1);
-  EXPECT_LE(impatient.called, start + absl::Milliseconds(150) + kSlack);
+  // Well before the answer (400 ms), with room for a loaded machine.
+  EXPECT_LE(impatient.called, start + absl::Milliseconds(350));
   EXPECT_EQ(patient.result.outcome, Outcome::kNoError);
   EXPECT_EQ(patient.result.txt, std::vector<std::string>{"slow"});
   // The first try's timeout was cut to the impatient caller's deadline,
@@ -566,7 +567,9 @@ TEST(CaresResolverTest, ALateJoinerGetsItsOwnTries) {
   ASSERT_TRUE(late_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
   EXPECT_EQ(first.result.outcome, Outcome::kTimeout);
   EXPECT_EQ(first.result.attempts, 3);
-  EXPECT_LT(first.called - start, absl::Milliseconds(900 + 15) + kSlack * 2)
+  // Before the fourth try (the joiner's third) could have ended (~1,200
+  // ms), with room for a loaded machine.
+  EXPECT_LT(first.called - start, absl::Milliseconds(1150))
       << "the first caller ends after its own 3 tries";
   EXPECT_EQ(late.result.outcome, Outcome::kNoError);
   EXPECT_EQ(late.result.txt, std::vector<std::string>{"finally"});
