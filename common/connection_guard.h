@@ -43,6 +43,8 @@ class ConnectionGuard {
   std::vector<Shed> Check();
 
   size_t tracked() const { return conns_.size(); }
+  // Whether the last Check() found the heap over the limit.
+  bool over_limit() const { return over_limit_; }
 
   // Bytes the process has allocated from the heap now (-1: unknown).
   static int64_t HeapInUse();
@@ -58,6 +60,7 @@ class ConnectionGuard {
   // One shed per 250 ms at most: the memory of the last one takes a moment
   // to come back.
   int64_t last_shed_ns_ = 0;
+  bool over_limit_ = false;
 };
 
 }  // namespace common
