@@ -72,7 +72,8 @@ std::vector<ConnectionGuard::Shed> ConnectionGuard::Check() {
     return shed;
   }
   const int64_t heap = HeapInUse();
-  if (heap <= limit_) return shed;
+  over_limit_ = heap > limit_;
+  if (!over_limit_) return shed;
   Conn* heaviest = nullptr;
   uint64_t most = 0;
   for (Conn& c : conns_) {

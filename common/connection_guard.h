@@ -10,7 +10,8 @@
 // connection that has sent the most bytes, one per 250 ms: gRPC sees the
 // connection end, cancels its calls and frees their memory. Duplicates are
 // closed once gRPC has shut its side down (POLLHUP), so each connection
-// costs two descriptors while it lasts.
+// costs two descriptors while it lasts. Under ASan or TSan, whose
+// allocators bypass glibc's, the heap reads near zero and nothing is shed.
 #ifndef COMMON_CONNECTION_GUARD_H_
 #define COMMON_CONNECTION_GUARD_H_
 
@@ -43,6 +44,8 @@ class ConnectionGuard {
   std::vector<Shed> Check();
 
   size_t tracked() const { return conns_.size(); }
+  // Whether the last Check() found the heap over the limit.
+  bool over_limit() const { return over_limit_; }
 
   // Bytes the process has allocated from the heap now (-1: unknown).
   static int64_t HeapInUse();
@@ -58,6 +61,7 @@ class ConnectionGuard {
   // One shed per 250 ms at most: the memory of the last one takes a moment
   // to come back.
   int64_t last_shed_ns_ = 0;
+  bool over_limit_ = false;
 };
 
 }  // namespace common

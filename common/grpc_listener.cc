@@ -29,6 +29,9 @@ namespace {
 constexpr absl::Duration kFloodHold = absl::Seconds(5);
 constexpr absl::Duration kRecount = absl::Seconds(1);
 constexpr absl::Duration kTick = absl::Milliseconds(250);
+// mallinfo2() walks the free lists under each arena's lock: once a second
+// unless the heap is over the limit.
+constexpr absl::Duration kGuardEvery = absl::Seconds(1);
 
 absl::Status Errno(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
@@ -211,7 +214,7 @@ void GrpcListener::AcceptLoop() {
         AcceptNext(listen_fd_, stop_fd_, absl::InfiniteDuration(), kTick);
     if (r.kind == AcceptResult::Kind::kStop) return;
     const absl::Time now = absl::Now();
-    if (now - guarded >= kTick) {
+    if (now - guarded >= (guard_->over_limit() ? kTick : kGuardEvery)) {
       guarded = now;
       for (const ConnectionGuard::Shed& s : guard_->Check()) {
         if (shed_ != nullptr) shed_->Add({}, 1);

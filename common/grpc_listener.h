@@ -8,8 +8,10 @@
 // wedged listener and rebuild the server (dropping every call in flight), we
 // accept here and hand each descriptor to the server through
 // ServerBuilder::experimental().AddExternalConnectionAcceptor, the one 1.51
-// API that takes accepted descriptors with any credentials (TLS included;
-// grpc::AddInsecureChannelFromFd is plaintext only). Our loop:
+// C++ API that takes accepted descriptors with any credentials, TLS
+// included (grpc::AddInsecureChannelFromFd is plaintext only, and the core's
+// grpc_server_add_channel_from_fd wants core credentials the C++ API does
+// not expose). Our loop:
 //   - raises the soft RLIMIT_NOFILE to the hard limit at start-up;
 //   - keeps a reserve of descriptors (common/fd_limit.h) free for DNS,
 //     certificate reloads and /metrics: past the cap a connection is

@@ -11,4 +11,8 @@ va_integration_test(harness_test SOURCES harness_test.cc)
 # Connection, stream and call floods against the VA and RA under a lowered
 # descriptor limit (prlimit).
 va_integration_test(flood_integration_test
-  SOURCES flood_integration_test.cc LIBS common_grpc ra_proto)
+  SOURCES flood_integration_test.cc hardened_server.cc LIBS common_grpc ra_proto)
+# TLS files broken at reload, and bad at start-up (VA and RA).
+va_integration_test(tls_reload_integration_test
+  SOURCES tls_reload_integration_test.cc hardened_server.cc
+  LIBS common_grpc ra_proto)
