@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -176,6 +177,20 @@ absl::StatusOr<std::unique_ptr<va::RemotePerspectives>> StartRemotes(
   return created;
 }
 
+// va.VA and va.CAA on --listen, with health checking and reflection.
+absl::StatusOr<common::GrpcServer> StartGrpcServer(
+    const common::TlsFiles& tls, std::vector<grpc::Service*> services) {
+  common::GrpcServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls = tls;
+  options.services = std::move(services);
+  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
+  // any caller make the VA buffer megabytes per call.
+  options.max_receive_message_bytes = 64 * 1024;
+  options.health_and_reflection = true;
+  return common::ServeGrpc(options);
+}
+
 // Prometheus /metrics on --metrics-listen; null when that is empty.
 absl::StatusOr<std::unique_ptr<common::HttpServer>> StartMetricsServer(
     common::MetricsRegistry* metrics) {
@@ -285,15 +300,7 @@ int main(int argc, char** argv) {
   deps.config = ServiceConfigFromFlags();
   va::VaService va_service(deps);
   va::CaaService caa_service(deps);
-  common::GrpcServerOptions server_options;
-  server_options.listen = absl::GetFlag(FLAGS_listen);
-  server_options.tls = *tls;
-  server_options.services = {&va_service, &caa_service};
-  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
-  // any caller make the VA buffer megabytes per call.
-  server_options.max_receive_message_bytes = 64 * 1024;
-  server_options.health_and_reflection = true;
-  auto server = common::ServeGrpc(server_options);
+  auto server = StartGrpcServer(*tls, {&va_service, &caa_service});
   if (!server.ok()) return common::StartFailed(server.status());
   auto metrics_server = StartMetricsServer(&metrics);
   if (!metrics_server.ok()) return common::StartFailed(metrics_server.status());
