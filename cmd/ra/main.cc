@@ -170,6 +170,9 @@ int main(int argc, char** argv) {
   common::NormalizedArgs args(argc, argv);
   auto repeated_vas = VaAddresses(&args);
   if (!repeated_vas.ok()) return common::StartFailed(repeated_vas.status());
+  if (absl::Status s = args.CheckFlags(); !s.ok()) {
+    return common::StartFailed(s);
+  }
   absl::ParseCommandLine(args.argc(), args.argv());
   if (absl::Status s = CheckFlags(); !s.ok()) return common::StartFailed(s);
   const std::vector<std::string> vas =

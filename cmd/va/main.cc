@@ -278,6 +278,9 @@ int main(int argc, char** argv) {
   auto remote_va_args =
       args.ExtractRepeated("remote-va", "host:port,PERSPECTIVE,RIR");
   if (!remote_va_args.ok()) return common::StartFailed(remote_va_args.status());
+  if (absl::Status s = args.CheckFlags(); !s.ok()) {
+    return common::StartFailed(s);
+  }
   absl::ParseCommandLine(args.argc(), args.argv());
   if (absl::Status s = CheckFlags(); !s.ok()) return common::StartFailed(s);
 
