@@ -99,6 +99,58 @@ absl::StatusOr<std::vector<std::string>> NormalizedArgs::ExtractRepeated(
   return values;
 }
 
+absl::Status NormalizedArgs::CheckFlags() {
+  for (size_t i = 1; i < args_.size(); ++i) {
+    const std::string& a = args_[i];
+    if (a == "--") break;
+    if (a.size() < 2 || a[0] != '-') continue;  // positional
+    const size_t dashes = a[1] == '-' ? 2 : 1;
+    const size_t eq = a.find('=');
+    const size_t end = eq == std::string::npos ? a.size() : eq;
+    const std::string name = Underscored(a.substr(dashes, end - dashes));
+    std::string shown = "--" + a.substr(dashes, end - dashes);
+    std::replace(shown.begin(), shown.end(), '_', '-');
+    // absl's usage flags (--help, --helpfull, --version, ...) are its own
+    // business: it prints and exits.
+    if (name == "version" || name == "only_check_args" ||
+        absl::StartsWith(name, "help")) {
+      return absl::OkStatus();
+    }
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) {
+      absl::CommandLineFlag* negated =
+          name.size() > 2 && name.compare(0, 2, "no") == 0
+              ? absl::FindCommandLineFlag(name.substr(2))
+              : nullptr;
+      if (negated != nullptr && negated->IsOfType<bool>() &&
+          eq == std::string::npos) {
+        continue;  // --noplaintext
+      }
+      return absl::InvalidArgumentError(
+          absl::StrCat(shown, ": unknown flag (--help lists them)"));
+    }
+    const std::string dashed = DashedName(*flag);
+    std::string value;
+    if (eq != std::string::npos) {
+      value = a.substr(eq + 1);
+    } else if (flag->IsOfType<bool>()) {
+      continue;
+    } else if (i + 1 < args_.size()) {
+      value = args_[++i];
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(dashed, ": needs a value"));
+    }
+    // absl's own error text only repeats the flag and the value.
+    std::string unused_error;
+    if (!flag->ParseFrom(value, &unused_error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(dashed, ": \"", value, "\" is not a valid value"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 // Flags defined by absl itself live under an absl/ include path.

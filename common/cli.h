@@ -36,6 +36,13 @@ class NormalizedArgs {
   absl::StatusOr<std::vector<std::string>> ExtractRepeated(
       const std::string& name, const std::string& value_syntax);
 
+  // What absl::ParseCommandLine would refuse (an unknown flag, a flag with
+  // no value, a value that does not parse), as an InvalidArgument error
+  // naming the flag, so a server can report it as a JSON line and exit 2
+  // instead of absl's plain "ERROR: ..." lines and exit 1. Parsing a value
+  // also sets the flag; ParseCommandLine sets it again to the same value.
+  absl::Status CheckFlags();
+
  private:
   void Rebuild();
   std::vector<std::string> args_;

@@ -2,7 +2,6 @@
 
 #include <grpc/support/time.h>
 
-#include <chrono>
 #include <optional>
 
 #include "absl/strings/str_cat.h"

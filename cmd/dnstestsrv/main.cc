@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
       "dnstestsrv --dns01 host:port --management host:port [--records FILE] "
       "[--history=true|false]");
   common::NormalizedArgs args(argc, argv);
+  if (absl::Status s = args.CheckFlags(); !s.ok()) return Fail(s.message());
   absl::ParseCommandLine(args.argc(), args.argv());
   if (absl::Status s = CheckFlags(); !s.ok()) return Fail(s.message());
 

@@ -140,6 +140,27 @@ void LogServing(int port, const std::vector<std::string>& vas,
                absl::FormatDuration(runner.valid_authz_lifetime)));
 }
 
+// Long polls answer now; RPCs in flight finish; no new ones are taken;
+// validation attempts in flight are recorded. Attempts still waiting for a
+// VA when `timeout` is up keep their leases and resume on the next start;
+// they are counted, and the exit status says the drain expired.
+int Drain(ra::RaService* service, common::GrpcListener* listener,
+          ra::ValidationRunner* runner, absl::Duration timeout) {
+  service->StartShutdown();
+  listener->Shutdown(absl::Now() + timeout);  // stops accepting, waits
+  runner->Drain(timeout);
+  const int abandoned = runner->in_flight();
+  if (abandoned == 0) return 0;
+  common::Log("error", "ra drain expired",
+              common::JsonFields()
+                  .Int("abandoned", abandoned)
+                  .Str("drainTimeout", absl::FormatDuration(timeout))
+                  .Str("note",
+                       "their leases stay; the next start re-runs those "
+                       "validation attempts"));
+  return common::kExitDrainExpired;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,6 +170,9 @@ int main(int argc, char** argv) {
   common::NormalizedArgs args(argc, argv);
   auto repeated_vas = VaAddresses(&args);
   if (!repeated_vas.ok()) return common::StartFailed(repeated_vas.status());
+  if (absl::Status s = args.CheckFlags(); !s.ok()) {
+    return common::StartFailed(s);
+  }
   absl::ParseCommandLine(args.argc(), args.argv());
   if (absl::Status s = CheckFlags(); !s.ok()) return common::StartFailed(s);
   const std::vector<std::string> vas =
@@ -186,28 +210,13 @@ int main(int argc, char** argv) {
   LogServing(server->port, vas, runner->owner(), runner_options);
 
   const int signal_number = stop_signals.Wait();
-  const absl::Duration drain = absl::GetFlag(FLAGS_drain_timeout);
   common::Log("info", "ra draining",
               common::JsonFields().Int("signal", signal_number));
-  // Long polls answer now; RPCs in flight finish; no new ones are taken.
-  service.StartShutdown();
-  server->listener->Shutdown(absl::Now() + drain);
-  // Attempts in flight are recorded; whatever is left resumes on restart.
-  runner->Drain(drain);
-  const int abandoned = runner->in_flight();
-  if (abandoned > 0) {
-    common::Log("error", "ra drain expired",
-                common::JsonFields()
-                    .Int("abandoned", abandoned)
-                    .Str("drainTimeout", absl::FormatDuration(drain))
-                    .Str("note",
-                         "their leases stay; the next start re-runs "
-                         "those validation attempts"));
-  }
+  const int status = Drain(&service, server->listener.get(), runner.get(),
+                           absl::GetFlag(FLAGS_drain_timeout));
   runner.reset();
   va_client->reset();
   scheduler.Stop();
-  const int status = abandoned > 0 ? common::kExitDrainExpired : 0;
   common::Log("info", "ra stopped", common::JsonFields().Int("exit", status));
   return status;
 }

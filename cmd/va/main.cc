@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -184,6 +185,23 @@ absl::StatusOr<std::unique_ptr<va::RemotePerspectives>> StartRemotes(
   return created;
 }
 
+// va.VA and va.CAA on --listen, with health checking and reflection.
+absl::StatusOr<common::GrpcServer> StartGrpcServer(
+    const common::TlsFiles& tls, std::vector<grpc::Service*> services,
+    common::MetricsRegistry* metrics) {
+  common::GrpcServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls = tls;
+  options.services = std::move(services);
+  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
+  // any caller make the VA buffer megabytes per call.
+  options.max_receive_message_bytes = 64 * 1024;
+  options.health_and_reflection = true;
+  options.metrics = metrics;      // the listener's flood metrics
+  options.tls.metrics = metrics;  // TLS reload failures
+  return common::ServeGrpc(options);
+}
+
 // Prometheus /metrics on --metrics-listen; null when that is empty.
 absl::StatusOr<std::unique_ptr<common::HttpServer>> StartMetricsServer(
     common::MetricsRegistry* metrics) {
@@ -271,6 +289,9 @@ int main(int argc, char** argv) {
   auto remote_va_args =
       args.ExtractRepeated("remote-va", "host:port,PERSPECTIVE,RIR");
   if (!remote_va_args.ok()) return common::StartFailed(remote_va_args.status());
+  if (absl::Status s = args.CheckFlags(); !s.ok()) {
+    return common::StartFailed(s);
+  }
   absl::ParseCommandLine(args.argc(), args.argv());
   if (absl::Status s = CheckFlags(); !s.ok()) return common::StartFailed(s);
 
@@ -299,17 +320,8 @@ int main(int argc, char** argv) {
   deps.config = ServiceConfigFromFlags();
   va::VaService va_service(deps);
   va::CaaService caa_service(deps);
-  common::GrpcServerOptions server_options;
-  server_options.listen = absl::GetFlag(FLAGS_listen);
-  server_options.tls = *tls;
-  server_options.services = {&va_service, &caa_service};
-  // A real request is well under 1 KiB; gRPC's default (4 MiB) would let
-  // any caller make the VA buffer megabytes per call.
-  server_options.max_receive_message_bytes = 64 * 1024;
-  server_options.health_and_reflection = true;
-  server_options.metrics = &metrics;
-  server_options.tls.metrics = &metrics;  // TLS reload failures
-  auto server = common::ServeGrpc(server_options);
+  auto server =
+      StartGrpcServer(*tls, {&va_service, &caa_service}, &metrics);
   if (!server.ok()) return common::StartFailed(server.status());
   vacmd::ReportDnssecHealth(canary->get(),
                             server->server()->GetHealthCheckService());

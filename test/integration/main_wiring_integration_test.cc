@@ -134,6 +134,11 @@ TEST(FlagErrorsTest, NonsenseIsRefusedNamingTheFlag) {
       {"ra", "--revalidation-max-attempts=0", "--revalidation-max-attempts: "},
       {"ra", "--valid-authz-lifetime=-1h", "--valid-authz-lifetime: "},
       {"dnstestsrv", "--udp-threads=0", "--udp-threads: "},
+      // What absl's parser would refuse, in the same form.
+      {"va", "--no-such-flag=1", "--no-such-flag: unknown flag"},
+      {"va", "--dns-tries=ten", "--dns-tries: "},
+      {"ra", "--drain-timeout=soon", "--drain-timeout: "},
+      {"dnstestsrv", "--ttl=x", "--ttl: "},
       {"vactl", "--rpc-timeout=0s", "--rpc-timeout: "},
   };
   for (const BadFlagCase& c : cases) {

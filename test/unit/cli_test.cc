@@ -14,6 +14,7 @@
 ABSL_FLAG(absl::Duration, test_timeout, absl::Seconds(1), "a duration");
 ABSL_FLAG(int, test_tries, 3, "a count");
 ABSL_FLAG(double, test_ratio, 1.0, "a ratio");
+ABSL_FLAG(bool, test_verbose, false, "a switch");
 
 namespace common {
 namespace {
@@ -152,6 +153,42 @@ TEST(FlagChecksTest, RequireNamesTheFlagAndTheRule) {
   FlagChecks checks;
   checks.Require(FLAGS_test_tries, false, "must be even");
   EXPECT_EQ(checks.status().message(), "--test-tries: must be even (got 7)");
+}
+
+// CheckFlags: what absl::ParseCommandLine would refuse, as one error naming
+// the flag (the servers log it as JSON); everything it accepts passes.
+struct CheckFlagsCase {
+  std::vector<std::string> argv;
+  std::string want;  // "" = OK
+};
+
+TEST(CheckFlagsTest, Table) {
+  const std::vector<CheckFlagsCase> cases = {
+      {{"p", "--test-tries=3", "--test-timeout", "2s", "--test-verbose"}, ""},
+      {{"p", "--notest-verbose", "-test_ratio=0.5", "positional"}, ""},
+      {{"p", "--test-tries", "-3"}, ""},  // a value may start with '-'
+      {{"p", "--", "--not-a-flag"}, ""},  // after "--" nothing is a flag
+      {{"p", "--help"}, ""},              // absl's usage flags are left to absl
+      {{"p", "--helpfull", "--no-such-flag"}, ""},
+      {{"p", "--no-such-flag=1"}, "--no-such-flag: unknown flag"},
+      {{"p", "--test-tries"}, "--test-tries: needs a value"},
+      {{"p", "--test-tries=three"},
+       "--test-tries: \"three\" is not a valid value"},
+      {{"p", "--test-timeout", "soon"},
+       "--test-timeout: \"soon\" is not a valid value"},
+      {{"p", "--notest-tries"}, "--notest-tries: unknown flag"},
+  };
+  for (const CheckFlagsCase& c : cases) {
+    Argv argv(c.argv);
+    NormalizedArgs args(argv.argc(), argv.argv());
+    const absl::Status s = args.CheckFlags();
+    if (c.want.empty()) {
+      EXPECT_TRUE(s.ok()) << c.argv[1] << ": " << s;
+    } else {
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.argv[1];
+      EXPECT_THAT(std::string(s.message()), ::testing::StartsWith(c.want)) << s;
+    }
+  }
 }
 
 }  // namespace
