@@ -2,6 +2,7 @@
 // remote VAs, each with its OWN dnstestsrv (nothing shared between
 // perspectives), so each perspective can be shown a different DNS.
 #include <gmock/gmock.h>
+#include <grpcpp/client_context.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -24,12 +25,20 @@ struct RemoteSpec {
 class MpicTest : public ::testing::Test {
  protected:
   // Starts the remotes, then the primary pointing at them.
-  void StartStack(const std::vector<RemoteSpec>& remotes, int min_remotes = 3) {
-    for (const RemoteSpec& r : remotes) {
+  // `remote_flags[i]`, when given, are extra flags of remote i.
+  void StartStack(
+      const std::vector<RemoteSpec>& remotes, int min_remotes = 3,
+      const std::vector<std::vector<std::string>>& remote_flags = {}) {
+    for (size_t i = 0; i < remotes.size(); ++i) {
+      const RemoteSpec& r = remotes[i];
       auto stack = std::make_unique<VaStack>();
       VaStackOptions options;
       options.va_flags = {"--perspective=" + r.perspective, "--rir=" + r.rir,
                           "--dns-tries=3", "--dns-timeout=300ms"};
+      if (i < remote_flags.size()) {
+        options.va_flags.insert(options.va_flags.end(), remote_flags[i].begin(),
+                                remote_flags[i].end());
+      }
       ASSERT_TRUE(stack->Start(options).ok());
       remotes_.push_back(std::move(stack));
     }
@@ -103,6 +112,50 @@ TEST_F(MpicTest, AllPerspectivesAgreeDnsAndCaa) {
   for (auto& r : remotes_) {
     EXPECT_GE(r->QueryCount("_acme-challenge.ok.example.com", "TXT"), 1);
     EXPECT_GE(r->QueryCount("com", "CAA"), 1);
+  }
+}
+
+// dns-persist-01: the remotes run the same challenge type, and a remote's
+// pass counts only when it matched the same accounturi as the primary. Two
+// remotes build account URIs from another prefix (a misconfiguration): each
+// finds the record published for "its" account and passes locally, and the
+// primary counts both as failed.
+TEST_F(MpicTest, DnsPersist01RemotesMustMatchTheSameAccount) {
+  const std::string other = "--account-uri-prefixes=https://other.example/a/";
+  StartStack(kThree, 3, {{other}, {other}, {}});
+  for (const std::string uri :
+       {"https://acme-v02.example/acme/acct/1", "https://other.example/a/1"}) {
+    AllDns("/set-txt",
+           absl::StrCat("{\"host\":\"_validation-persist.persist.example."
+                        "com\",\"value\":\"letsencrypt.org; accounturi=",
+                        uri, "\"}"));
+  }
+  ::va::PerformValidationRequest req;
+  req.mutable_identifier()->set_type("dns");
+  req.mutable_identifier()->set_value("persist.example.com");
+  req.mutable_challenge()->set_type("dns-persist-01");
+  req.mutable_challenge()->set_status("pending");
+  req.mutable_authz()->set_id(1);
+  req.mutable_authz()->set_regid(1);
+  req.set_expectedkeyauthorization(
+      ".thumbBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+  ::va::ValidationResult dcv;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  ASSERT_TRUE(primary_.va_stub().DoDCV(&ctx, req, &dcv).ok());
+  ASSERT_TRUE(dcv.has_problem());
+  EXPECT_EQ(dcv.problem().problemtype(), "unauthorized");
+  EXPECT_EQ(dcv.problem().detail(),
+            "During secondary validation: Remote perspective matched "
+            "accounturi \"https://other.example/a/1\", expected "
+            "\"https://acme-v02.example/acme/acct/1\"");
+  EXPECT_THAT(dcv.problem().failedperspectives(),
+              UnorderedElementsAre("arin-1", "ripe-1"));
+  // The failing remotes did look up the dns-persist-01 record themselves.
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GE(remotes_[i]->QueryCount("_validation-persist.persist.example.com",
+                                      "TXT"),
+              1);
   }
 }
 

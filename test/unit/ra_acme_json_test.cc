@@ -65,14 +65,20 @@ TEST(RaAcmeJsonTest, PendingAuthorization) {
   const auto& identifier = Field(json, "identifier").struct_value();
   EXPECT_EQ(Field(identifier, "type").string_value(), "dns");
   EXPECT_EQ(Field(identifier, "value").string_value(), "example.com");
-  ASSERT_EQ(Field(json, "challenges").list_value().values_size(), 1);
-  const auto& challenge =
-      Field(json, "challenges").list_value().values(0).struct_value();
-  EXPECT_EQ(Field(challenge, "type").string_value(), "dns-01");
-  EXPECT_EQ(Field(challenge, "status").string_value(), "pending");
-  EXPECT_EQ(Field(challenge, "token").string_value(), std::string(43, 'k'));
-  EXPECT_EQ(challenge.fields().count("error"), 0u);
-  EXPECT_EQ(challenge.fields().count("validated"), 0u);
+  // The three DNS challenges are offered, all pending; dns-persist-01 has
+  // no token.
+  const auto& challenges = Field(json, "challenges").list_value();
+  ASSERT_EQ(challenges.values_size(), 3);
+  const char* const kTypes[] = {"dns-01", "dns-account-01", "dns-persist-01"};
+  for (int i = 0; i < 3; ++i) {
+    const auto& challenge = challenges.values(i).struct_value();
+    EXPECT_EQ(Field(challenge, "type").string_value(), kTypes[i]);
+    EXPECT_EQ(Field(challenge, "status").string_value(), "pending");
+    EXPECT_EQ(Field(challenge, "token").string_value(),
+              i < 2 ? std::string(43, 'k') : std::string());
+    EXPECT_EQ(challenge.fields().count("error"), 0u);
+    EXPECT_EQ(challenge.fields().count("validated"), 0u);
+  }
   EXPECT_EQ(json.fields().count("retryAfter"), 0u);
 }
 
