@@ -248,7 +248,7 @@ TEST(CallsInFlightTest, CallsPastTheCapAreRefusedAtOnce) {
   HardenedServer server;
   ASSERT_TRUE(server
                   .Start(Target{"va_calls", "va", false},
-                         {"--grpc-max-calls-in-flight=10",
+                         {"--grpc-max-calls-in-flight=10", "--dnssec-canary=off",
                           absl::StrCat("--dns-resolvers=127.0.0.1:",
                                        LocalPort(silent))})
                   .ok());

@@ -118,6 +118,7 @@ absl::Status HardenedServer::Start(const Target& target,
                   absl::StrCat("--listen=127.0.0.1:", port_)};
         if (target.program == "va") {
           l.argv.push_back("--dns-resolvers=127.0.0.1:1");
+          l.argv.push_back("--dnssec-canary=off");
           l.argv.push_back("--issuer-domain=letsencrypt.org");
           l.argv.push_back(
               absl::StrCat("--metrics-listen=127.0.0.1:", metrics_port_));

@@ -100,7 +100,8 @@ std::vector<std::string> BaseArgs(const std::string& program,
                                   const std::string& dir) {
   if (program == "va") {
     return {"--listen=127.0.0.1:0", "--plaintext",
-            "--dns-resolvers=127.0.0.1:53", "--issuer-domain=letsencrypt.org"};
+            "--dns-resolvers=127.0.0.1:53", "--issuer-domain=letsencrypt.org",
+            "--dnssec-canary=off"};
   }
   if (program == "ra") {
     return {"--listen=127.0.0.1:0", "--plaintext", "--va=127.0.0.1:1",
@@ -465,7 +466,7 @@ TEST(JsonStderrTest, FailedTlsHandshakeIsLoggedAsJson) {
         Launch l;
         l.argv = {ProgramPath("va"),
                   absl::StrCat("--listen=127.0.0.1:", port),
-                  "--dns-resolvers=127.0.0.1:1",
+                  "--dns-resolvers=127.0.0.1:1", "--dnssec-canary=off",
                   "--issuer-domain=letsencrypt.org",
                   "--tls-cert=" + dir + "/va.pem",
                   "--tls-key=" + dir + "/va.key",
