@@ -50,11 +50,21 @@ done
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq -o DPkg::Lock::Timeout=600
-  apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+  # Installing docker.io would start the system's dockerd, which makes a
+  # bridge and iptables rules: a policy-rc.d for the install keeps every
+  # service from starting (Debian's documented switch), unless one exists.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+  fi
+  install_status=0
+  apt-get update -qq -o DPkg::Lock::Timeout=600 &&
+    apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=600 \
+      "${missing[@]}" >/dev/null || install_status=$?
+  ((made_policy)) && rm -f "$policy"
+  ((install_status == 0)) || fail "apt-get install ${missing[*]}"
 fi
-# Debian's docker.io starts no daemon in a container or chroot (policy-rc.d);
-# on a machine where it does, ours runs beside it on its own socket.
 docker=/usr/bin/docker
 
 # --- the private daemon -----------------------------------------------------
@@ -84,8 +94,9 @@ cleanup() {
       sleep 0.5
     done
     if kill -0 "$dockerd_pid" 2>/dev/null; then
-      log "dockerd (pid $dockerd_pid) ignored SIGTERM for 30s; SIGKILL"
-      kill -KILL "$dockerd_pid" 2>/dev/null || true
+      log "dockerd (pid $dockerd_pid) ignored SIGTERM for 30s; SIGKILL (and its containerd)"
+      kill -KILL "$dockerd_pid" 2>/dev/null
+      kill -KILL "$(cat "$W/exec/containerd/containerd.pid" 2>/dev/null)" 2>/dev/null
     fi
     wait "$dockerd_pid" 2>/dev/null || true
   fi
@@ -192,12 +203,13 @@ log "images built in $((SECONDS - build_start))s"
 services=$(compose config --services | grep -vx -e certs -e vactl)
 # Waits until every long-running service's container runs and is healthy.
 wait_healthy() {
-  local deadline=$((SECONDS + 240)) svc states pending ids
+  local deadline=$((SECONDS + 240)) svc states pending
+  local -a ids
   while :; do
-    ids=$("$docker" ps -aq --filter "label=com.docker.compose.project=$project" \
+    mapfile -t ids < <("$docker" ps -aq --filter "label=com.docker.compose.project=$project" \
       --filter label=com.docker.compose.oneoff=False)
-    states=$([[ -z $ids ]] || "$docker" inspect -f \
-      '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids)
+    states=$( ((${#ids[@]} == 0)) || "$docker" inspect -f \
+      '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}' "${ids[@]}")
     pending=""
     for svc in $services; do
       grep -qx "$svc running/healthy" <<<"$states" || pending+=" $svc"
@@ -211,7 +223,7 @@ wait_healthy() {
 log "docker-compose up -d"
 compose up -d >"$W/up.log" 2>&1 || { cat "$W/up.log" >&2; fail "docker-compose up -d"; }
 wait_healthy
-log "every service healthy: $(echo $services)"
+log "every service healthy: ${services//$'\n'/ }"
 
 # --- validations through the stack ----------------------------------------
 # vactl runs in one container of the tools service (its image, volumes,
@@ -304,6 +316,7 @@ dns clear-servfail '{"host":"_acme-challenge.transient.example.test"}'
 # infrastructure caches), longer than the RA's first backoff may be; the
 # resolver forgets it as the DNS is repaired, so the retry sees the fix.
 # (The configuration launch.sh wrote: stack_unbound_dir in compose mode.)
+# shellcheck disable=SC2016 # expanded by the container's shell
 compose exec -T unbound sh -c 'c=/run/acme-va-unbound/unbound.conf
   unbound-control -c $c flush_zone test. && unbound-control -c $c flush_infra all' >/dev/null ||
   fail "unbound-control flush"
@@ -314,12 +327,17 @@ attempts=$(field validationAttempts <<<"$out")
 log "ok   transient.example.test transient, then valid on attempt $attempts"
 
 # 4. The RA's SQLite volume survives a restart.
-before=$(for id in $valid_id $forbidden_id $transient_id; do vactl get "$id" | field status; done)
+# statuses ID...: their authorizations' statuses on one line.
+statuses() {
+  local id
+  for id in "$@"; do vactl get "$id" | field status; done | paste -sd' '
+}
+before=$(statuses "$valid_id" "$forbidden_id" "$transient_id")
 compose restart ra >/dev/null 2>&1 || fail "docker-compose restart ra"
 wait_healthy
-after=$(for id in $valid_id $forbidden_id $transient_id; do vactl get "$id" | field status; done)
-[[ $before == "$after" && $(echo $after) == "valid invalid valid" ]] ||
-  fail "authorizations after restarting ra: $(echo $after) (before: $(echo $before))"
+after=$(statuses "$valid_id" "$forbidden_id" "$transient_id")
+[[ $before == "$after" && $after == "valid invalid valid" ]] ||
+  fail "authorizations after restarting ra: $after (before: $before)"
 # Once through `docker-compose run --rm vactl`, as deploy/README.md has it.
 out=$(compose --profile tools run --rm --no-deps -T vactl get "$valid_id" 2>>"$W/vactl.err") ||
   fail "docker-compose run --rm vactl get $valid_id"
