@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Checks that the stack's configuration files agree with each other, without
 # Docker or the built programs:
-#   - docker-compose.yml is valid (docker-compose config -q) and has a
-#     service, command, address and published port for what deploy/stack.env
-#     describes;
-#   - deploy/unbound/unbound.conf passes unbound-checkconf, stubs its zones
-#     to DNSTESTSRV_IP:DNSTESTSRV_DNS_PORT, and every stub zone is
-#     domain-insecure and not a built-in local zone in policy.conf;
+#   - docker-compose.yml is valid (docker-compose config -q), alone and with
+#     deploy/docker-compose.host-network.yml, and has a service, command,
+#     health check and published port for what deploy/stack.env describes;
+#   - the unbound configuration launch.sh writes passes unbound-checkconf
+#     for every mode (compose network, host network, loopback), and every
+#     zone in DNSTESTSRV_ZONES is domain-insecure and not a built-in local
+#     zone in deploy/unbound/policy.conf;
 #   - the perspectives are a valid MPIC set (>= 3 remotes, >= 2 RIRs);
-#   - every demo record is inside a stub zone;
-#   - deploy/launch.sh builds a command line for every service, both modes.
+#   - every demo record is inside a DNSTESTSRV_ZONES zone;
+#   - deploy/launch.sh builds a command line for every service, every mode;
+#   - deploy/Dockerfile's default base image is the one compose passes.
 # Prints one line per check; exits 1 if any fails.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,30 +24,48 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; failed=1; }
 
 # 1. compose syntax, then the resolved model as JSON for the checks below.
+host_override=$here/docker-compose.host-network.yml
 if command -v docker-compose >/dev/null; then
-  if docker-compose -f "$repo/docker-compose.yml" --profile tools config -q 2>"$tmp/err"; then
-    ok "docker-compose config -q"
-    docker-compose -f "$repo/docker-compose.yml" --profile tools config >"$tmp/compose.yml"
+  # Without -f: docker-compose.yml and docker-compose.override.yml, as a
+  # user's `docker-compose up` reads them.
+  if (cd "$repo" && docker-compose --profile tools config -q) 2>"$tmp/err"; then
+    ok "docker-compose config -q (with docker-compose.override.yml)"
+    (cd "$repo" && docker-compose --profile tools config) >"$tmp/compose.yml"
   else
     bad "docker-compose config -q: $(cat "$tmp/err")"
   fi
+  if docker-compose -f "$repo/docker-compose.yml" -f "$host_override" --profile tools \
+    config >"$tmp/compose-host.yml" 2>"$tmp/err"; then
+    ok "docker-compose config with deploy/docker-compose.host-network.yml"
+  else
+    bad "docker-compose config with the host-network override: $(cat "$tmp/err")"
+  fi
 else
-  echo "skip docker-compose not installed; reading docker-compose.yml as plain YAML"
+  echo "skip docker-compose not installed; reading the compose files as plain YAML"
   cp "$repo/docker-compose.yml" "$tmp/compose.yml"
+  : >"$tmp/compose-host.yml"
 fi
 
-# 2. unbound configs: the compose one (include path mapped to the repo) and
-#    the loopback one local-stack.sh writes.
-sed "s|/etc/unbound/acme-va/|$here/unbound/|" "$here/unbound/unbound.conf" >"$tmp/unbound.conf"
-if out=$(unbound-checkconf "$tmp/unbound.conf" 2>&1); then
-  ok "unbound-checkconf deploy/unbound/unbound.conf"
-else
-  bad "unbound-checkconf deploy/unbound/unbound.conf: $out"
-fi
+# 2. the unbound configuration launch.sh writes, in each mode (an address
+#    stands in for dnstestsrv's on the compose network).
+for mode in compose:bridge compose:host local:bridge; do
+  if out=$(STACK_MODE=${mode%:*} STACK_NETWORK=${mode#*:} STACK_DATA_DIR=$tmp \
+    STACK_UNBOUND_DIR=$tmp/unbound-$mode bash -c '
+      source "$1/stack-lib.sh" && stack_load_env
+      stack_service_ip() { echo 10.0.0.88; }
+      mkdir -p "$(stack_unbound_dir)"
+      stack_unbound_conf "$(stack_unbound_dir)/unbound.conf"
+      unbound-checkconf "$(stack_unbound_dir)/unbound.conf"' _ "$here" 2>&1); then
+    ok "unbound-checkconf on the generated config ($mode)"
+  else
+    bad "unbound config ($mode): $out"
+  fi
+done
 
 # 3. cross-file consistency, in Python for the YAML.
 STACK_ENV_FILE=${STACK_ENV:-$here/stack.env} DEPLOY=$here COMPOSE=$tmp/compose.yml \
-  UNBOUND_CONF=$here/unbound/unbound.conf POLICY_CONF=$here/unbound/policy.conf \
+  COMPOSE_HOST=$tmp/compose-host.yml DOCKERFILE=$here/Dockerfile \
+  POLICY_CONF=$here/unbound/policy.conf \
   "$py" - <<'EOF' || failed=1
 import ipaddress, json, os, re, sys, yaml
 
@@ -96,17 +116,36 @@ extra = [n for n, s in services.items() if s.get("command") and s["command"][0].
          and n not in vas]
 check(not extra, f"no remote VA service missing from REMOTE_VAS {extra or ''}")
 
-def ip_of(name):
-    nets = services.get(name, {}).get("networks") or {}
-    return ((nets.get("stack") or {}) if isinstance(nets, dict) else {}).get("ipv4_address")
-check(ip_of("unbound") == env["UNBOUND_IP"], f"compose unbound IP = UNBOUND_IP {env['UNBOUND_IP']}")
-check(ip_of("dnstestsrv") == env["DNSTESTSRV_IP"], f"compose dnstestsrv IP = DNSTESTSRV_IP {env['DNSTESTSRV_IP']}")
-subnets = [c.get("subnet") for c in compose.get("networks", {}).get("stack", {})
-           .get("ipam", {}).get("config", [])]
-check(subnets == [env["STACK_SUBNET"]], f"compose subnet = STACK_SUBNET {env['STACK_SUBNET']}")
-net = ipaddress.ip_network(env["STACK_SUBNET"])
-check(ipaddress.ip_address(env["UNBOUND_IP"]) in net and ipaddress.ip_address(env["DNSTESTSRV_IP"]) in net,
-      "static IPs inside STACK_SUBNET")
+for name in ["dnstestsrv", "unbound", "ra"] + vas:
+    test = (services.get(name, {}).get("healthcheck") or {}).get("test")
+    check(test == ["CMD", "/opt/acme-va/deploy/launch.sh", name, "--health"],
+          f"compose {name}: health check is launch.sh {name} --health")
+base_services = yaml.safe_load(open(os.path.join(os.environ["DEPLOY"], "..", "docker-compose.yml")))["services"]
+for name, s in base_services.items():
+    check(not s.get("networks") and not s.get("ports"),
+          f"docker-compose.yml {name}: no networks, no ports (the host-network override needs that)")
+
+# The host-network override: every long-running service on the host network.
+host_compose = yaml.safe_load(open(os.environ["COMPOSE_HOST"])) or {}
+host_services = host_compose.get("services", {})
+if host_services:
+    for name in ["dnstestsrv", "unbound", "ra", "vactl"] + vas:
+        s = host_services.get(name, {})
+        check(s.get("network_mode") == "host"
+              and (s.get("environment") or {}).get("STACK_NETWORK") == "host",
+              f"host-network override: {name} on the host network, STACK_NETWORK=host")
+        hosts = s.get("extra_hosts") or []
+        if isinstance(hosts, dict):
+            hosts = [f"{k}:{v}" for k, v in hosts.items()]
+        missing = sorted(n for n in ["ra"] + vas if f"{n}:127.0.0.1" not in hosts)
+        check(not missing, f"host-network override: {name} maps every dialled name to 127.0.0.1 {missing or ''}")
+
+# One default base image: deploy/Dockerfile's ARG and compose's fallback.
+m = re.search(r"^ARG BASE_IMAGE=(\S+)", open(os.environ["DOCKERFILE"]).read(), re.M)
+base_args = {(s.get("build") or {}).get("args", {}).get("BASE_IMAGE") for s in services.values()
+             if s.get("build")}
+check(m is not None and base_args == {m.group(1)},
+      f"compose builds pass BASE_IMAGE = deploy/Dockerfile's default ({sorted(base_args)})")
 
 published = {}
 for n, s in services.items():
@@ -122,30 +161,15 @@ for n, port in [(env["PRIMARY_VA"], env["VA_GRPC_PORT"]), ("ra", env["RA_GRPC_PO
                 ("dnstestsrv", env["DNSTESTSRV_MANAGEMENT_PORT"])]:
     check(any(t == port for _, t in published.get(n, [])), f"compose {n} publishes container port {port}")
 
-# unbound.conf: stub zones, addresses, access.
-conf = open(os.environ["UNBOUND_CONF"]).read()
+# Test zones: asked of dnstestsrv, which does not sign them.
 policy = open(os.environ["POLICY_CONF"]).read()
-clauses = re.split(r"^(?=[a-z-]+:)", conf, flags=re.M)
-stubs = []
-for c in clauses:
-    if c.startswith("stub-zone:"):
-        name = re.search(r'^\s+name:\s*"?([^"\s]+)"?', c, re.M).group(1)
-        addrs = re.findall(r"^\s+stub-addr:\s*(\S+)", c, re.M)
-        stubs.append((name, addrs))
-check(bool(stubs), "unbound.conf has stub zones")
-want = f"{env['DNSTESTSRV_IP']}@{env['DNSTESTSRV_DNS_PORT']}"
-for name, addrs in stubs:
-    check(addrs == [want], f"stub-zone {name} -> {want}")
+zones = [z.rstrip(".") + "." for z in env.get("DNSTESTSRV_ZONES", "").split(",") if z]
+check(bool(zones), "DNSTESTSRV_ZONES names the test zones")
+for name in zones:
     check(re.search(rf'^\s*domain-insecure:\s*"{re.escape(name)}"', policy, re.M) is not None,
           f"policy.conf: domain-insecure {name} (dnstestsrv does not sign)")
     check(re.search(rf'^\s*local-zone:\s*"{re.escape(name)}"\s+(transparent|nodefault)', policy, re.M)
           is not None, f"policy.conf: local-zone {name} transparent (not a built-in NXDOMAIN zone)")
-check(re.search(rf"^\s*access-control:\s*{re.escape(env['STACK_SUBNET'])}\s+allow", conf, re.M)
-      is not None, "unbound.conf allows STACK_SUBNET")
-check(re.search(rf"^\s*port:\s*{env['UNBOUND_PORT']}\s*$", conf, re.M) is not None,
-      "unbound.conf port = UNBOUND_PORT")
-check('module-config: "validator iterator"' in conf and "trust-anchor-file:" in conf,
-      "unbound.conf validates DNSSEC with a trust anchor")
 
 # Demo records must be asked of dnstestsrv, i.e. be inside a stub zone.
 records_path = os.path.join(os.environ["DEPLOY"], "dnstestsrv", "demo-records.json")
@@ -154,9 +178,9 @@ if os.path.exists(records_path):
         records = json.load(open(records_path))
         hosts = {e["host"].rstrip(".").lower() for v in records.values() if isinstance(v, list)
                  for e in v if isinstance(e, dict) and "host" in e}
-        zones = [z.rstrip(".") for z, _ in stubs]
+        zones = [z.rstrip(".") for z in zones]
         outside = sorted(h for h in hosts if not any(h == z or h.endswith("." + z) for z in zones))
-        check(not outside, f"demo records ({len(hosts)} names) inside stub zones {outside or ''}")
+        check(not outside, f"demo records ({len(hosts)} names) inside DNSTESTSRV_ZONES {outside or ''}")
     except ValueError as e:
         check(False, f"deploy/dnstestsrv/demo-records.json is JSON: {e}")
 else:
@@ -164,18 +188,21 @@ else:
 sys.exit(1 if failed else 0)
 EOF
 
-# 4. launch.sh builds every command line, in both modes.
-services=$(STACK_MODE=compose bash -c "source '$here/stack-lib.sh'; stack_load_env; stack_services" | grep -vx unbound)
-for mode in compose local; do
+# 4. launch.sh builds every command line, in every mode.
+services=$(STACK_MODE=compose bash -c "source '$here/stack-lib.sh'; stack_load_env; stack_services")
+for mode in compose:bridge compose:host local:bridge; do
   n=0
-  for svc in $services; do
-    if STACK_MODE=$mode STACK_DATA_DIR=$tmp "$here/launch.sh" "$svc" --print >/dev/null; then
+  for svc in $services vactl; do
+    if STACK_MODE=${mode%:*} STACK_NETWORK=${mode#*:} STACK_DATA_DIR=$tmp \
+      bash -c 'source "$1/stack-lib.sh" && stack_load_env
+        stack_service_ip() { echo 10.0.0.88; }
+        stack_args "$2"' _ "$here" "$svc" >/dev/null; then
       n=$((n + 1))
     else
-      bad "launch.sh $svc --print ($mode)"
+      bad "stack_args $svc ($mode)"
     fi
   done
-  ok "launch.sh --print for $n services ($mode)"
+  ok "command lines for $n services ($mode)"
 done
 
 # 5. the loopback unbound config local-stack.sh writes passes unbound-checkconf.

@@ -136,15 +136,6 @@ wanted_services() {
   done
 }
 
-# The ports a service must accept TCP connections on before it counts as up.
-ready_ports() {
-  case $1 in
-    dnstestsrv) stack_port dnstestsrv dns; stack_port dnstestsrv management ;;
-    unbound) stack_port unbound dns ;;
-    *) stack_port "$1" grpc ;;
-  esac
-}
-
 # --- processes ----------------------------------------------------------
 pid_of() {
   local file=$pid_dir/$1.pid pid start
@@ -169,7 +160,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_ready() {
   local svc=$1 deadline=$((SECONDS + ${STACK_START_TIMEOUT:-30})) port pid
-  for port in $(ready_ports "$svc"); do
+  for port in $(stack_ready_ports "$svc"); do
     until port_open "$port"; do
       if ! pid=$(pid_of "$svc") || ! kill -0 "$pid" 2>/dev/null; then
         log "$svc exited during start; last lines of $log_dir/$svc.log:"
@@ -211,69 +202,14 @@ stop_all() {
 }
 
 # --- unbound ------------------------------------------------------------
-# Stub-zone names from the compose config, so both stacks stub the same
-# zones.
-stub_zone_names() {
-  awk '
-    /^[a-z-]+:/ { clause = $1 }
-    clause == "stub-zone:" && /^[[:space:]]+name:/ { gsub(/"/, "", $2); print $2 }
-  ' "$here/unbound/unbound.conf"
-}
-
+# The config launch.sh writes at start (stack_unbound_conf), checked.
 write_unbound_conf() {
-  local conf=$run_dir/unbound/unbound.conf dir=$run_dir/unbound
-  local port dns_port dnssec=$UNBOUND_DNSSEC anchor=/usr/share/dns/root.key zone
-  port=$(stack_port unbound dns) || return 1
-  dns_port=$(stack_port dnstestsrv dns) || return 1
-  if [[ $dnssec == auto ]]; then
-    if [[ -r $anchor ]]; then dnssec=on; else dnssec=off; fi
-  fi
-  if [[ $dnssec == on && ! -r $anchor ]]; then
-    log "--dnssec on needs $anchor (apt-get install dns-root-data)"
-    return 1
-  fi
-  {
-    echo "# Written by deploy/local-stack.sh; the policy is deploy/unbound/policy.conf."
-    echo "server:"
-    echo "  interface: 127.0.0.1@$port"
-    echo "  port: $port"
-    echo "  username: \"\""
-    echo "  chroot: \"\""
-    echo "  directory: \"$dir\""
-    echo "  pidfile: \"\""
-    echo "  logfile: \"\""
-    echo "  num-threads: 1"
-    echo "  access-control: 127.0.0.0/8 allow"
-    echo "  # dnstestsrv is on 127.0.0.1: without this unbound silently skips it."
-    echo "  do-not-query-localhost: no"
-    if [[ $dnssec == on ]]; then
-      echo "  module-config: \"validator iterator\""
-      echo "  trust-anchor-file: \"$anchor\""
-    else
-      echo "  # No root trust anchor here (dns-root-data): iterator only."
-      echo "  module-config: \"iterator\""
-    fi
-    echo "  # Loopback only: names outside the stub zones are refused at once..."
-    echo "  local-zone: \".\" refuse"
-    echo "include: \"$here/unbound/policy.conf\""
-    for zone in $(stub_zone_names); do
-      echo "stub-zone:"
-      echo "  name: \"$zone\""
-      echo "  stub-addr: 127.0.0.1@$dns_port"
-      echo "  stub-first: no"
-    done
-    echo "# ...and anything unbound asks itself goes to a closed loopback port."
-    echo "forward-zone:"
-    echo "  name: \".\""
-    echo "  forward-addr: 127.0.0.1@9"
-    echo "  forward-first: no"
-    echo "remote-control:"
-    echo "  control-enable: yes"
-    echo "  control-interface: \"$dir/unbound.ctl\""
-    echo "  control-use-cert: no"
-  } >"$conf.tmp"
-  mv "$conf.tmp" "$conf"
+  local conf
+  conf=$(stack_unbound_dir)/unbound.conf
+  stack_unbound_conf "$conf" || return 1
   unbound-checkconf "$conf" >/dev/null || return 1
+  local dnssec=off
+  if grep -q 'module-config: "validator' "$conf"; then dnssec=on; fi
   log "unbound config $conf (DNSSEC validation $dnssec)"
 }
 
@@ -287,7 +223,7 @@ start_service() {
   case $svc in
     unbound)
       write_unbound_conf || return 1
-      spawn unbound unbound -d -p -c "$run_dir/unbound/unbound.conf"
+      spawn unbound "$here/launch.sh" unbound
       ;;
     *)
       stack_args "$svc" || return 1
@@ -322,7 +258,7 @@ start_all() {
 status() {
   local svc pid rc=0 port
   for svc in $(wanted_services); do
-    port=$(ready_ports "$svc" | tr '\n' ' ')
+    port=$(stack_ready_ports "$svc" | tr '\n' ' ')
     if pid=$(pid_of "$svc"); then
       printf '%-22s running  pid %-8s 127.0.0.1 port %s\n' "$svc" "$pid" "$port"
     else
@@ -351,12 +287,8 @@ print_env() {
 print_commands() {
   local svc
   for svc in $(wanted_services); do
-    if [[ $svc == unbound ]]; then
-      echo "unbound: unbound -d -p -c $run_dir/unbound/unbound.conf"
-    else
-      stack_args "$svc"
-      echo "$svc: ${STACK_ARGS[*]}"
-    fi
+    stack_args "$svc"
+    echo "$svc: ${STACK_ARGS[*]}"
   done
 }
 

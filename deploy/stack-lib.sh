@@ -6,11 +6,17 @@
 #
 # Inputs (environment):
 #   STACK_MODE      compose (default) | local
+#   STACK_NETWORK   compose only: bridge (default: the compose network, fixed
+#                   ports, services found by name) | host (every container
+#                   on the host's network: loopback addresses and the local
+#                   ports below, names mapped to 127.0.0.1 by extra_hosts;
+#                   deploy/docker-compose.host-network.yml sets it)
 #   STACK_ENV       the settings file (default: deploy/stack.env)
 #   STACK_DATA_DIR  certs/ and ra/ live here (compose: /var/lib/acme-va)
 #   STACK_BUILD_DIR programs are STACK_BUILD_DIR/cmd/NAME/NAME (local);
 #                   unset: found on PATH (the image)
-#   LOCAL_PORT_BASE (local) shifts every port
+#   LOCAL_PORT_BASE (local, compose on the host network) shifts every port
+#   UNBOUND_DNSSEC  on | off | auto (local only; compose always validates)
 
 STACK_DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -31,12 +37,21 @@ stack_load_env() {
     [[ -n ${!key+x} ]] || export "$key=$value"
   done <"$file"
   STACK_MODE=${STACK_MODE:-compose}
+  STACK_NETWORK=${STACK_NETWORK:-bridge}
   case $STACK_MODE in
     compose) STACK_DATA_DIR=${STACK_DATA_DIR:-/var/lib/acme-va} ;;
     local) : "${STACK_DATA_DIR:?STACK_DATA_DIR must be set in local mode}" ;;
     *) echo "stack: STACK_MODE must be compose or local" >&2; return 1 ;;
   esac
+  case $STACK_NETWORK in
+    bridge | host) ;;
+    *) echo "stack: STACK_NETWORK must be bridge or host" >&2; return 1 ;;
+  esac
 }
+
+# True when every service shares one network namespace (local processes, or
+# containers on the host network): then each has its own loopback port.
+_on_loopback() { [[ $STACK_MODE == local || $STACK_NETWORK == host ]]; }
 
 # Remote VA services, one per line: SERVICE PERSPECTIVE RIR INDEX(1-based).
 stack_remotes() {
@@ -51,6 +66,12 @@ stack_remotes() {
 }
 
 stack_remote_names() { stack_remotes | cut -d' ' -f1; }
+
+# Zones dnstestsrv serves (DNSTESTSRV_ZONES), one per line, each ending in ".".
+stack_test_zones() {
+  local zone
+  for zone in ${DNSTESTSRV_ZONES//,/ }; do echo "${zone%.}."; done
+}
 
 # All long-running services of the stack, in start order.
 stack_services() {
@@ -74,7 +95,7 @@ _remote_index() {
 # stack_port SERVICE KIND -> the port. KIND: grpc, metrics, dns, management.
 stack_port() {
   local svc=$1 kind=$2 idx
-  if [[ $STACK_MODE == compose ]]; then
+  if ! _on_loopback; then
     case $svc:$kind in
       dnstestsrv:dns) echo "$DNSTESTSRV_DNS_PORT" ;;
       dnstestsrv:management) echo "$DNSTESTSRV_MANAGEMENT_PORT" ;;
@@ -109,29 +130,40 @@ stack_port() {
 stack_listen() {
   local port
   port=$(stack_port "$1" "$2") || return 1
-  if [[ $STACK_MODE == compose ]]; then echo "0.0.0.0:$port"; else echo "127.0.0.1:$port"; fi
+  if _on_loopback; then echo "127.0.0.1:$port"; else echo "0.0.0.0:$port"; fi
 }
 
 # How other services dial SERVICE. In compose the host part is the service
-# name, which is also the SAN gRPC verifies; locally it is 127.0.0.1 (the
-# loopback certificates carry IP:127.0.0.1).
+# name, which is also the SAN gRPC verifies (on the host network, extra_hosts
+# maps it to 127.0.0.1); locally it is 127.0.0.1 (the loopback certificates
+# carry IP:127.0.0.1).
 stack_dial() {
   local port
   port=$(stack_port "$1" "$2") || return 1
   if [[ $STACK_MODE == compose ]]; then echo "$1:$port"; else echo "127.0.0.1:$port"; fi
 }
 
-# ip:port of a DNS server: c-ares takes no host names, so the compose
-# addresses are the static IPs from stack.env.
+# The IPv4 address of a service on the compose network (Docker's embedded
+# DNS answers for service names), for the two consumers that take no host
+# names: c-ares (--dns-resolvers) and unbound's stub-addr. Looked up when the
+# service starts; compose starts unbound and dnstestsrv first.
+stack_service_ip() {
+  local ip
+  ip=$(getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }')
+  [[ -n $ip ]] || { echo "stack: cannot resolve $1 on the compose network" >&2; return 1; }
+  echo "$ip"
+}
+
+# ip:port of a DNS server.
 _dns_server() {
-  local name=$1
+  local name=$1 ip
   case $name in
     unbound | dnstestsrv)
-      if [[ $STACK_MODE == compose ]]; then
-        local ip_var=${name^^}_IP
-        echo "${!ip_var}:$(stack_port "$name" dns)"
-      else
+      if _on_loopback; then
         echo "127.0.0.1:$(stack_port "$name" dns)"
+      else
+        ip=$(stack_service_ip "$name") || return 1
+        echo "$ip:$(stack_port "$name" dns)"
       fi
       ;;
     *:*) echo "$name" ;;
@@ -174,11 +206,138 @@ _tls_args() {
   fi
 }
 
+# The ports SERVICE must accept TCP connections on before it counts as up
+# (local-stack.sh's start, the containers' health checks).
+stack_ready_ports() {
+  case $1 in
+    dnstestsrv) stack_port dnstestsrv dns && stack_port dnstestsrv management ;;
+    unbound) stack_port unbound dns ;;
+    *) stack_port "$1" grpc ;;
+  esac
+}
+
+# Where unbound's generated configuration and control socket live.
+stack_unbound_dir() {
+  if [[ $STACK_MODE == local ]]; then
+    echo "$STACK_DATA_DIR/unbound"
+  else
+    echo "${STACK_UNBOUND_DIR:-/run/acme-va-unbound}"
+  fi
+}
+
+# Writes unbound's configuration to FILE: where to listen, the stub zones
+# (DNSTESTSRV_ZONES, asked of dnstestsrv), the trust anchor and what happens
+# to every other name; the resolver policy itself is unbound/policy.conf.
+#   - compose network: listens on the container's addresses, recurses to
+#     the Internet for other names, validating DNSSEC from the root;
+#   - loopback (local, or compose on the host network): listens on
+#     127.0.0.1 only, refuses every other name and forwards anything it asks
+#     itself to a closed loopback port, so it never leaves the machine.
+stack_unbound_conf() {
+  local file=$1 dir port dns_port stub zone
+  local dnssec=on anchor=/usr/share/dns/root.key
+  dir=$(stack_unbound_dir)
+  port=$(stack_port unbound dns) || return 1
+  dns_port=$(stack_port dnstestsrv dns) || return 1
+  if _on_loopback; then
+    stub=127.0.0.1@$dns_port
+  else
+    stub=$(stack_service_ip dnstestsrv)@$dns_port || return 1
+  fi
+  if [[ $STACK_MODE == local ]]; then
+    dnssec=${UNBOUND_DNSSEC:-auto}
+    if [[ $dnssec == auto ]]; then
+      if [[ -r $anchor ]]; then dnssec=on; else dnssec=off; fi
+    fi
+  fi
+  if [[ $dnssec == on && ! -r $anchor ]]; then
+    echo "stack: DNSSEC validation needs $anchor (apt-get install dns-root-data)" >&2
+    return 1
+  fi
+  {
+    echo "# Written by deploy/stack-lib.sh from deploy/stack.env (mode $STACK_MODE$([[ $STACK_MODE == compose ]] && echo ", network $STACK_NETWORK"))."
+    echo "# The resolver policy is deploy/unbound/policy.conf."
+    echo "server:"
+    if _on_loopback; then
+      echo "  interface: 127.0.0.1@$port"
+      echo "  access-control: 127.0.0.0/8 allow"
+      echo "  # dnstestsrv is on 127.0.0.1: without this unbound silently skips it."
+      echo "  do-not-query-localhost: no"
+    else
+      echo "  interface: 0.0.0.0@$port"
+      echo "  access-control: 0.0.0.0/0 refuse"
+      echo "  access-control: 127.0.0.0/8 allow"
+      echo "  # The compose network: Docker picks it from its private pools."
+      echo "  access-control: 10.0.0.0/8 allow"
+      echo "  access-control: 172.16.0.0/12 allow"
+      echo "  access-control: 192.168.0.0/16 allow"
+    fi
+    echo "  port: $port"
+    if [[ $STACK_MODE == local ]]; then
+      echo "  username: \"\""
+    else
+      echo "  # Starts as root to bind, then runs as the unbound user."
+      echo "  username: \"unbound\""
+    fi
+    echo "  chroot: \"\""
+    echo "  directory: \"$dir\""
+    echo "  pidfile: \"\""
+    echo "  logfile: \"\""
+    echo "  num-threads: 1"
+    if [[ $dnssec == on ]]; then
+      echo "  # Root KSKs from Debian's dns-root-data (static: rebuild for a rollover)."
+      echo "  module-config: \"validator iterator\""
+      echo "  trust-anchor-file: \"$anchor\""
+    else
+      echo "  # No root trust anchor here (dns-root-data): iterator only."
+      echo "  module-config: \"iterator\""
+    fi
+    if _on_loopback; then
+      echo "  # Loopback only: names outside the stub zones are refused at once..."
+      echo "  local-zone: \".\" refuse"
+    fi
+    echo "include: \"$STACK_DEPLOY_DIR/unbound/policy.conf\""
+    for zone in $(stack_test_zones); do
+      echo "stub-zone:"
+      echo "  name: \"$zone\""
+      echo "  stub-addr: $stub"
+      echo "  stub-first: no"
+    done
+    if _on_loopback; then
+      echo "# ...and anything unbound asks itself goes to a closed loopback port."
+      echo "forward-zone:"
+      echo "  name: \".\""
+      echo "  forward-addr: 127.0.0.1@9"
+      echo "  forward-first: no"
+    fi
+    echo "remote-control:"
+    echo "  control-enable: yes"
+    echo "  control-interface: \"$dir/unbound.ctl\""
+    echo "  control-use-cert: no"
+  } >"$file.tmp" && mv "$file.tmp" "$file"
+}
+
 # Fills the array STACK_ARGS with the full command line of SERVICE.
+# vactl: the operator CLI pointed at the RA with its client certificate.
 stack_args() {
   local svc=$1 s p r i
   STACK_ARGS=()
   case $svc in
+    unbound)
+      STACK_ARGS=("$(command -v unbound || echo unbound)" -d -p
+        -c "$(stack_unbound_dir)/unbound.conf")
+      ;;
+    vactl)
+      STACK_ARGS=("$(stack_program vactl)" --ra "$(stack_dial ra grpc)")
+      if [[ ${STACK_PLAINTEXT:-0} == 1 ]]; then
+        STACK_ARGS+=(--plaintext)
+      else
+        local certs
+        certs=$(stack_cert_dir)
+        STACK_ARGS+=(--tls-cert "$certs/vactl/cert.pem" --tls-key "$certs/vactl/key.pem"
+          --tls-ca "$certs/ca.pem")
+      fi
+      ;;
     dnstestsrv)
       STACK_ARGS=("$(stack_program dnstestsrv)"
         --dns01 "$(stack_listen dnstestsrv dns)"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests (ctest), the docker-compose
-# syntax check, short fuzzing smoke runs, then the whole suite again under
+# syntax check, the compose stack started in containers, short fuzzing smoke
+# runs, then the whole suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on) and the
 # concurrency tests under ThreadSanitizer. Installs what is missing first.
-# QUICK=1 skips fuzzing and sanitizers; SANITIZE=0 skips the sanitizers only.
+# QUICK=1 skips the compose stack, fuzzing and sanitizers; SANITIZE=0 skips
+# the sanitizers only, COMPOSE_TEST=0 the compose stack only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -41,6 +43,15 @@ echo "== docker-compose syntax and stack configuration"
 # Parses docker-compose.yml with Debian's docker-compose (no engine needed)
 # and checks it agrees with deploy/stack.env and the Unbound configuration.
 deploy/check-stack.sh
+
+if [[ "${QUICK:-0}" != 1 && "${COMPOSE_TEST:-1}" == 1 ]]; then
+  echo "== docker-compose stack in containers"
+  # Builds the images (the programs compiled inside the build stage), starts
+  # the stack on a private dockerd and validates through it; see the script.
+  compose_start=$SECONDS
+  ./scripts/compose-test.sh
+  echo "docker-compose stage: $((SECONDS - compose_start)) s"
+fi
 
 if [[ "${QUICK:-0}" != 1 && -d test/fuzz ]]; then
   echo "== fuzz smoke"
