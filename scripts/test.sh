@@ -17,8 +17,9 @@ echo "== build"
 echo "== Release build (warnings as errors)"
 # GCC warns differently at -O3 (-Warray-bounds, -Wrestrict, ...), and a
 # user's Release build must build. Every target: the programs and unit tests
-# are 118 of the 130 objects anyway. Nothing runs from it here (bench/run.sh
-# uses the same directory for its Release binaries).
+# are 118 of the 130 objects anyway. A build from scratch took 9.0 min
+# (9.6 min CPU) on the 2-core machine, shared, without ccache. Nothing runs
+# from it here (bench/run.sh uses the same directory for its binaries).
 cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DVA_WERROR=ON >/dev/null
 ninja -C build-release -j"$(nproc)"
