@@ -3,8 +3,8 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
-#include <algorithm>
 #include <atomic>
+#include <optional>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -14,39 +14,14 @@
 #include "common/grpc_callback_queue.h"
 #include "common/json_log.h"
 #include "proto/va.grpc.pb.h"
+#include "ra/failover_policy.h"
 
 namespace ra {
 namespace {
 
-// A patient try can fail at once with UNAVAILABLE ("Broken pipe",
-// "Connection reset"): right after a VA dies, its channel may still hand
-// the call to the dead connection, and wait_for_ready only covers calls
-// that start while the channel is connecting or failing, not a call
-// written onto a connection that then breaks. The channel knows better
-// after that failure, so the patient try is repeated on the same VA after a
-// short sleep, inside the same reconnect window. Bounded per call phase.
-constexpr int kMaxPatientRepeats = 3;
-constexpr absl::Duration kPatientRepeatBackoff = absl::Milliseconds(100);
-// Not worth starting a repeat with less of the window left than this.
-constexpr absl::Duration kMinPatientRepeatTime = absl::Milliseconds(50);
-
-// Codes after which another VA (or the same one, reconnected) may succeed.
-// Anything else (INVALID_ARGUMENT, PERMISSION_DENIED, ...) is an answer
-// about the request itself and would repeat everywhere.
-bool IsFailoverCode(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:  // per-try deadline only
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-    case grpc::StatusCode::UNKNOWN:
-    case grpc::StatusCode::INTERNAL:
-    case grpc::StatusCode::ABORTED:
-    case grpc::StatusCode::CANCELLED:      // by the VA (we check our own first)
-    case grpc::StatusCode::UNIMPLEMENTED:  // e.g. a VA mid-upgrade
-      return true;
-    default:
-      return false;
-  }
+// grpc::StatusCode and absl::StatusCode share their values.
+absl::StatusCode ToAbslCode(const grpc::Status& status) {
+  return static_cast<absl::StatusCode>(status.error_code());
 }
 
 // A VA's problem counts only when it says something: Boulder's "problem
@@ -69,9 +44,11 @@ class GrpcVaClient : public VaClient {
  public:
   explicit GrpcVaClient(GrpcVaClientOptions options)
       : options_(std::move(options)) {
-    if (options_.max_tries <= 0) {
-      options_.max_tries = 2 * static_cast<int>(options_.addresses.size());
-    }
+    policy_.max_tries =
+        options_.max_tries > 0
+            ? options_.max_tries
+            : DefaultMaxTries(static_cast<int>(options_.addresses.size()));
+    policy_.reconnect_wait = options_.reconnect_wait;
     for (const std::string& address : options_.addresses) {
       grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
@@ -128,7 +105,7 @@ class GrpcVaClient : public VaClient {
     uint64_t start = 0;  // rotation offset of the current phase
     int tries = 0;       // tries made in the current phase
     // The backend and end of the reconnect window of the last patient try,
-    // and how often it was repeated (see kMaxPatientRepeats).
+    // and how often it was repeated (see FailoverPolicy).
     int patient_backend = -1;
     absl::Time patient_until;
     int patient_repeats = 0;
@@ -163,22 +140,21 @@ class GrpcVaClient : public VaClient {
   // Starts the next try of the current phase, or (`repeat`) the last
   // patient try again on the same VA inside its reconnect window.
   void StartTry(std::shared_ptr<Operation> op, bool repeat = false) {
-    const absl::Time now = absl::Now();
-    const int n = static_cast<int>(backends_.size());
     int index;
     bool patient;
-    absl::Time try_deadline = op->request.deadline;
+    absl::Time try_deadline;
     if (repeat) {
       index = op->patient_backend;
       patient = true;
       try_deadline = op->patient_until;
     } else {
-      const int k = op->tries++;
-      index = static_cast<int>((op->start + k) % n);
-      // After one fail-fast round, give a reconnecting VA a short moment.
-      patient = k >= n;
+      const TryPlan plan =
+          PlanTry(policy_, static_cast<int>(backends_.size()), op->start,
+                  op->tries++, absl::Now(), op->request.deadline);
+      index = plan.va;
+      patient = plan.patient;
+      try_deadline = plan.deadline;
       if (patient) {
-        try_deadline = std::min(try_deadline, now + options_.reconnect_wait);
         op->patient_backend = index;
         op->patient_until = try_deadline;
       }
@@ -285,26 +261,27 @@ class GrpcVaClient : public VaClient {
       Finish(op, std::move(outcome));
       return;
     }
-    if (patient && status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-        MaybeRepeatPatientTry(op, status)) {
+    const absl::Time now = absl::Now();
+    if (std::optional<absl::Time> wake =
+            PatientRepeatAt(policy_, ToAbslCode(status), patient,
+                            op->patient_repeats, op->patient_until, now);
+        wake.has_value() && RepeatPatientTry(op, status, *wake)) {
       return;
     }
-    const bool overall_deadline_passed = absl::Now() >= op->request.deadline;
-    const bool failover = IsFailoverCode(status.error_code());
-    if (!failover) {
-      FinishCommunicationError(op, status, /*transient=*/false);
-      return;
-    }
-    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
-        try_deadline >= op->request.deadline) {
-      // The whole attempt's time is used up; a VA that is slow now may be
-      // fine later, so this is transient.
-      FinishCommunicationError(op, status, /*transient=*/true);
-      return;
-    }
-    if (overall_deadline_passed || op->tries >= options_.max_tries) {
-      FinishCommunicationError(op, status, /*transient=*/true);
-      return;
+    switch (DecideAfterFailedTry(
+        policy_, FailedTry{.code = ToAbslCode(status),
+                           .try_deadline = try_deadline,
+                           .request_deadline = op->request.deadline,
+                           .now = now,
+                           .tries_made = op->tries})) {
+      case AfterFailedTry::kGiveUpFinal:
+        FinishCommunicationError(op, status, /*transient=*/false);
+        return;
+      case AfterFailedTry::kGiveUpTransient:
+        FinishCommunicationError(op, status, /*transient=*/true);
+        return;
+      case AfterFailedTry::kNextTry:
+        break;
     }
     common::Log("info", "VA call failed; trying the next VA",
                 common::JsonFields()
@@ -316,16 +293,11 @@ class GrpcVaClient : public VaClient {
     StartTry(op);
   }
 
-  // See kMaxPatientRepeats. False when the window or the repeats are used
-  // up; the caller then goes on as for any failed try.
-  bool MaybeRepeatPatientTry(const std::shared_ptr<Operation>& op,
-                             const grpc::Status& status) {
-    if (op->patient_repeats >= kMaxPatientRepeats) return false;
-    const absl::Time now = absl::Now();
-    const absl::Time wake =
-        now + kPatientRepeatBackoff * (1 << op->patient_repeats);
-    // patient_until is never past the request's deadline.
-    if (wake + kMinPatientRepeatTime > op->patient_until) return false;
+  // Sleeps until `wake`, then repeats the last patient try on the same VA.
+  // False when shutting down; the caller then goes on as for any failed
+  // try.
+  bool RepeatPatientTry(const std::shared_ptr<Operation>& op,
+                        const grpc::Status& status, absl::Time wake) {
     {
       absl::MutexLock lock(&mu_);
       if (shutting_down_) return false;
@@ -356,6 +328,7 @@ class GrpcVaClient : public VaClient {
   }
 
   GrpcVaClientOptions options_;
+  FailoverPolicy policy_;
   std::vector<Backend> backends_;
   std::atomic<uint64_t> next_backend_{0};
 

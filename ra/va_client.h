@@ -59,13 +59,10 @@ struct GrpcVaClientOptions {
   // host:port of each VA; every one serves both va.VA and va.CAA.
   std::vector<std::string> addresses;
   std::shared_ptr<grpc::ChannelCredentials> credentials;
-  // Tries per call: first one fail-fast try on each VA in turn (rotating
-  // the starting VA per call), then the same again with wait_for_ready and
-  // a per-try deadline of `reconnect_wait`, so a VA that is restarting gets
-  // a moment to come back. A patient try that fails at once with
-  // UNAVAILABLE (written onto a connection that had just died) is repeated
-  // on the same VA after a short sleep, at most 3 times per RPC, inside its
-  // reconnect_wait window. 0 = 2 * addresses.
+  // Tries per call phase over all VAs (rules: ra/failover_policy.h): one
+  // fail-fast round, then a patient round with a per-try deadline of
+  // `reconnect_wait`, so a VA that is restarting gets a moment to come
+  // back. 0 = 2 * addresses.
   int max_tries = 0;
   absl::Duration reconnect_wait = absl::Seconds(2);
   // Passed to the channel: reconnect quickly once a VA is back, instead of

@@ -1,6 +1,8 @@
 # The RA stub: pure logic, SQLite store, and the service end to end over
 # loopback gRPC against a fake VA.
 va_unit_test(ra_authz_state_test SOURCES ra_authz_state_test.cc LIBS ra_lib)
+va_unit_test(ra_failover_policy_test SOURCES ra_failover_policy_test.cc
+  LIBS ra_lib)
 va_unit_test(ra_revalidation_policy_test
   SOURCES ra_revalidation_policy_test.cc LIBS ra_lib)
 va_unit_test(ra_token_test SOURCES ra_token_test.cc LIBS ra_lib)

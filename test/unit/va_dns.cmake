@@ -24,8 +24,6 @@ va_unit_test(dns_malformed_retry_test
   LIBS va_dns fake_dns_server)
 # The DNSSEC canary and the resolver rotation it drives, against scripted
 # DNS servers on loopback.
-if(TARGET va_service)
-  va_unit_test(dnssec_canary_test
-    SOURCES ${CMAKE_CURRENT_LIST_DIR}/dnssec_canary_test.cc
-    LIBS va_service va_dns fake_dns_server)
-endif()
+va_unit_test(dnssec_canary_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/dnssec_canary_test.cc
+  LIBS va_service va_dns fake_dns_server)
