@@ -136,19 +136,31 @@ std::string HeadersBlock() {
 int OpenHeaderOnlyStreams(int port, int streams, bool ack = true) {
   int fd = ConnectTcp(port);
   if (fd < 0) return -1;
-  std::string out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-  out += H2Frame(0x4, 0, 0, "");             // SETTINGS
-  if (ack) out += H2Frame(0x4, 0x1, 0, "");  // of the server's SETTINGS
+  auto send_all = [fd](const std::string& out) {
+    size_t sent = 0;
+    while (sent < out.size()) {
+      ssize_t n = send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;  // the server may close the connection meanwhile
+      sent += static_cast<size_t>(n);
+    }
+  };
+  send_all(std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") +
+           H2Frame(0x4, 0, 0, ""));  // SETTINGS
+  std::string out;
+  if (ack) {
+    // Acknowledge only once the server's SETTINGS (its first frame) came:
+    // gRPC applies its stream limit from the acknowledgement of what it
+    // sent, and an ACK sent ahead of it does not count (a race under load).
+    pollfd p = {fd, POLLIN, 0};
+    char buf[512];
+    if (poll(&p, 1, 10000) == 1) (void)recv(fd, buf, sizeof(buf), 0);
+    out += H2Frame(0x4, 0x1, 0, "");
+  }
   const std::string block = HeadersBlock();
   for (int i = 0; i < streams; ++i) {
     out += H2Frame(0x1, 0x4, static_cast<uint32_t>(2 * i + 1), block);
   }
-  size_t sent = 0;
-  while (sent < out.size()) {
-    ssize_t n = send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close the connection meanwhile
-    sent += static_cast<size_t>(n);
-  }
+  send_all(out);
   return fd;
 }
 
