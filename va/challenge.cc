@@ -9,6 +9,11 @@ std::optional<Problem> ChallengeValidator::RemoteDisagreement(
   return std::nullopt;
 }
 
+std::string StripWildcard(std::string_view identifier) {
+  if (identifier.starts_with("*.")) identifier.remove_prefix(2);
+  return std::string(identifier);
+}
+
 std::string AccountUri(const ChallengeConfig& config, int64_t account_id) {
   if (config.account_uri_prefixes.empty()) return "";
   return absl::StrCat(config.account_uri_prefixes.front(), account_id);

@@ -93,6 +93,10 @@ class ChallengeValidator {
 // prefix is configured.
 std::string AccountUri(const ChallengeConfig& config, int64_t account_id);
 
+// The name whose record is looked up: the identifier without a leading "*."
+// (every DNS challenge type validates a wildcard at its base name).
+std::string StripWildcard(std::string_view identifier);
+
 }  // namespace va
 
 #endif  // VA_CHALLENGE_H_

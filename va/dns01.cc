@@ -96,8 +96,7 @@ void CheckDigestTxt(dns::Resolver& resolver, std::string hostname,
 void CheckDns01(dns::Resolver& resolver, std::string identifier,
                 std::string key_authorization, absl::Time deadline,
                 DcvDone done) {
-  std::string hostname = std::move(identifier);
-  if (hostname.starts_with("*.")) hostname.erase(0, 2);
+  std::string hostname = StripWildcard(identifier);
   std::string query_name = absl::StrCat(kChallengePrefix, hostname);
   CheckDigestTxt(resolver, std::move(hostname), std::move(query_name),
                  Dns01Digest(key_authorization), deadline, std::move(done));
@@ -123,10 +122,9 @@ class Dns01 final : public ChallengeValidator {
   }
   absl::StatusOr<PublishedTxt> RecordToPublish(
       const ChallengeConfig&, const DcvInput& input) const override {
-    std::string host = input.identifier;
-    if (host.starts_with("*.")) host.erase(0, 2);
-    return PublishedTxt{absl::StrCat(kChallengePrefix, host),
-                        Dns01Digest(input.key_authorization)};
+    return PublishedTxt{
+        absl::StrCat(kChallengePrefix, StripWildcard(input.identifier)),
+        Dns01Digest(input.key_authorization)};
   }
 };
 

@@ -34,11 +34,6 @@ std::string Base32Lower(const unsigned char* data, size_t size) {
   return out;
 }
 
-std::string_view StripWildcard(std::string_view name) {
-  if (name.starts_with("*.")) name.remove_prefix(2);
-  return name;
-}
-
 class DnsAccount01 final : public ChallengeValidator {
  public:
   std::string_view Type() const override { return "dns-account-01"; }
@@ -54,7 +49,7 @@ class DnsAccount01 final : public ChallengeValidator {
   void Check(dns::Resolver& resolver, const ChallengeConfig& config,
              DcvInput input, absl::Time deadline, DcvDone done) const override {
     std::string account_uri = AccountUri(config, input.account_id);
-    std::string hostname(StripWildcard(input.identifier));
+    std::string hostname = StripWildcard(input.identifier);
     if (account_uri.empty()) {
       DcvResult result;
       result.hostname = std::move(hostname);

@@ -48,7 +48,7 @@ class DnsPersist01 final : public ChallengeValidator {
   void Check(dns::Resolver& resolver, const ChallengeConfig& config,
              DcvInput input, absl::Time deadline, DcvDone done) const override {
     const bool wildcard = input.identifier.starts_with("*.");
-    std::string hostname = input.identifier.substr(wildcard ? 2 : 0);
+    std::string hostname = StripWildcard(input.identifier);
     absl::StatusOr<std::string> issuer =
         NormalizeIssuerDomainName(config.issuer_domain);
     std::string account_uri = AccountUri(config, input.account_id);
@@ -97,7 +97,7 @@ class DnsPersist01 final : public ChallengeValidator {
     }
     const bool wildcard = input.identifier.starts_with("*.");
     return PublishedTxt{
-        absl::StrCat(kPersistPrefix, input.identifier.substr(wildcard ? 2 : 0)),
+        absl::StrCat(kPersistPrefix, StripWildcard(input.identifier)),
         absl::StrCat(*issuer, "; accounturi=", account_uri,
                      wildcard ? "; policy=wildcard" : "")};
   }
