@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <fstream>
 #include <regex>
 #include <string>
 #include <thread>
@@ -255,41 +254,19 @@ TEST(HedgingTimeoutTest, AnswersAfterTheTimeoutAreATimeoutAfterAllTries) {
 
 // ---- a real recursor in the path ----
 
-constexpr char kUnbound[] = "/usr/sbin/unbound";
-
 // Unbound on a loopback port, recursing to the stack's dnstestsrv for
 // "test." and caching what it gets.
 absl::StatusOr<Process> StartUnbound(VaStack& stack, int port) {
-  const std::string dir = stack.dir();
-  std::ofstream conf(dir + "/unbound.conf");
-  // As in unbound_integration_test.cc (toolchain.md §5), but with the
-  // cache on, and Unbound's own upstream timeout above the 400 ms delay
-  // (its infra cache learns ~0 ms from the fast lookups and would
-  // otherwise retransmit upstream at 50 ms and give up on the delayed one).
-  conf << "server:\n"
-       << "  interface: 127.0.0.1@" << port << "\n"
-       << "  port: " << port << "\n"
-       << "  do-ip6: no\n  username: \"\"\n  chroot: \"\"\n"
-       << "  directory: \"" << dir << "\"\n"
-       << "  pidfile: \"" << dir << "/unbound.pid\"\n"
-       << "  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n"
-       << "  access-control: 127.0.0.0/8 allow\n"
-       << "  do-not-query-localhost: no\n"
-       << "  module-config: \"iterator\"\n"
-       << "  local-zone: \"test.\" nodefault\n"
-       << "  qname-minimisation: no\n"
-       << "  infra-cache-min-rtt: 1500\n"
-       << "stub-zone:\n  name: \"test.\"\n  stub-addr: 127.0.0.1@"
-       << stack.dns_port() << "\n"
-       << "remote-control:\n  control-enable: no\n";
-  conf.close();
-  auto unbound = Process::Start({kUnbound, "-d", "-c", dir + "/unbound.conf"},
-                                dir + "/unbound.log");
-  if (!unbound.ok()) return unbound.status();
-  if (absl::Status s = WaitForTcpPort(port, absl::Seconds(10)); !s.ok()) {
-    return s;
-  }
-  return unbound;
+  // As in unbound_integration_test.cc, but with the cache on, and Unbound's
+  // own upstream timeout above the 400 ms delay (its infra cache learns
+  // ~0 ms from the fast lookups and would otherwise retransmit upstream at
+  // 50 ms and give up on the delayed one).
+  return StartLoopbackUnbound(stack.dir(), port,
+                              "  module-config: \"iterator\"\n"
+                              "  local-zone: \"test.\" nodefault\n"
+                              "  qname-minimisation: no\n"
+                              "  infra-cache-min-rtt: 1500\n",
+                              {{"test.", stack.dns_port()}});
 }
 
 TEST(HedgingUnboundTest, FirstUncachedValidationOfAFreshVaAfterCachedOnes) {

@@ -31,7 +31,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kNsd[] = "/usr/sbin/nsd";
-constexpr char kUnbound[] = "/usr/sbin/unbound";
 
 // The signed and bogus zones hold the same names; the plain one is unsigned.
 std::string Zone(const std::string& origin, const std::string& txt) {
@@ -143,44 +142,30 @@ class DnssecTest : public ::testing::Test {
         << nsd_->Log();
 
     unbound_port_ = FreePort(/*udp_too=*/true);
-    {
-      // A validator with only our two anchors: names under them must
-      // validate, everything else (plain.test) is insecure. No answer
-      // cache, so every lookup reaches NSD and is validated afresh.
-      std::ofstream conf(dir + "/unbound.conf");
-      conf << "server:\n  interface: 127.0.0.1@" << unbound_port_ << "\n"
-           << "  port: " << unbound_port_ << "\n"
-           << "  do-ip6: no\n  username: \"\"\n  chroot: \"\"\n"
-           << "  directory: \"" << dir << "\"\n"
-           << "  pidfile: \"" << dir << "/unbound.pid\"\n"
-           << "  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n"
-           << "  access-control: 127.0.0.0/8 allow\n"
-           << "  do-not-query-localhost: no\n"
-           << "  module-config: \"validator iterator\"\n"
-           << "  trust-anchor-file: \"" << dir << "/signed.test.anchor\"\n"
-           << "  trust-anchor-file: \"" << dir << "/bogus.test.anchor\"\n"
-           << "  ede: yes\n  val-log-level: 2\n"
-           // "test." itself is answered locally (the CAA walk asks for the
-           // TLD), so Unbound never tries the root servers: only loopback
-           // is queried. The three zones below it go to NSD.
-           << "  local-zone: \"test.\" static\n"
-           << "  local-zone: \"signed.test.\" transparent\n"
-           << "  local-zone: \"bogus.test.\" transparent\n"
-           << "  local-zone: \"plain.test.\" transparent\n"
-           << "  qname-minimisation: no\n"
-           << "  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n";
-      for (const char* zone : {"signed.test", "bogus.test", "plain.test"}) {
-        conf << "stub-zone:\n  name: \"" << zone
-             << "\"\n  stub-addr: 127.0.0.1@" << nsd_port << "\n";
-      }
-      conf << "remote-control:\n  control-enable: no\n";
-    }
-    auto unbound = Process::Start({kUnbound, "-d", "-c", dir + "/unbound.conf"},
-                                  dir + "/unbound.log");
+    // A validator with only our two anchors: names under them must validate,
+    // everything else (plain.test) is insecure. No answer cache, so every
+    // lookup reaches NSD and is validated afresh. "test." itself is answered
+    // locally (the CAA walk asks for the TLD), so Unbound never tries the
+    // root servers: only loopback is queried. The three zones below it go
+    // to NSD.
+    auto unbound = StartLoopbackUnbound(
+        dir, unbound_port_,
+        absl::StrCat("  module-config: \"validator iterator\"\n"
+                     "  trust-anchor-file: \"",
+                     dir, "/signed.test.anchor\"\n  trust-anchor-file: \"", dir,
+                     "/bogus.test.anchor\"\n"
+                     "  ede: yes\n  val-log-level: 2\n"
+                     "  local-zone: \"test.\" static\n"
+                     "  local-zone: \"signed.test.\" transparent\n"
+                     "  local-zone: \"bogus.test.\" transparent\n"
+                     "  local-zone: \"plain.test.\" transparent\n"
+                     "  qname-minimisation: no\n"
+                     "  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n"),
+        {{"signed.test", nsd_port},
+         {"bogus.test", nsd_port},
+         {"plain.test", nsd_port}});
     ASSERT_TRUE(unbound.ok()) << unbound.status();
     unbound_ = new Process(*std::move(unbound));
-    ASSERT_TRUE(WaitForTcpPort(unbound_port_, absl::Seconds(20)).ok())
-        << unbound_->Log();
   }
   static void TearDownTestSuite() {
     delete stack_;  // the VA first: it queries Unbound

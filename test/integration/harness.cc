@@ -359,4 +359,36 @@ std::string ProgramPath(const std::string& name) {
   return absl::StrCat(BIN_DIR, "/cmd/", name, "/", name);
 }
 
+absl::StatusOr<Process> StartLoopbackUnbound(
+    const std::string& dir, int port, const std::string& server_lines,
+    const std::vector<UnboundStubZone>& stubs) {
+  const std::string path = dir + "/unbound.conf";
+  {
+    std::ofstream conf(path);
+    conf << "server:\n"
+         << "  interface: 127.0.0.1@" << port << "\n"
+         << "  port: " << port << "\n"
+         << "  do-ip6: no\n  username: \"\"\n  chroot: \"\"\n"
+         << "  directory: \"" << dir << "\"\n"
+         << "  pidfile: \"" << dir << "/unbound.pid\"\n"
+         << "  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n"
+         << "  access-control: 127.0.0.0/8 allow\n"
+         << "  do-not-query-localhost: no\n"
+         << server_lines;
+    for (const UnboundStubZone& stub : stubs) {
+      conf << "stub-zone:\n  name: \"" << stub.name
+           << "\"\n  stub-addr: 127.0.0.1@" << stub.port << "\n";
+    }
+    conf << "remote-control:\n  control-enable: no\n";
+  }
+  absl::StatusOr<Process> unbound = Process::Start(
+      {"/usr/sbin/unbound", "-d", "-c", path}, dir + "/unbound.log");
+  if (!unbound.ok()) return unbound.status();
+  if (absl::Status s = WaitForTcpPort(port, absl::Seconds(20)); !s.ok()) {
+    return absl::Status(s.code(),
+                        absl::StrCat(s.message(), "\n", unbound->Log()));
+  }
+  return unbound;
+}
+
 }  // namespace testing_harness

@@ -106,6 +106,22 @@ absl::StatusOr<HttpReply> HttpGet(int port, const std::string& path);
 // Absolute path of a built program (from the build-time definitions).
 std::string ProgramPath(const std::string& name);
 
+// A zone Unbound forwards (as a stub zone) to a DNS server on 127.0.0.1.
+struct UnboundStubZone {
+  std::string name;
+  int port = 0;
+};
+
+// Starts Debian's Unbound on 127.0.0.1:`port` with its files in `dir`: the
+// loopback settings every test needs (toolchain.md §5: do-not-query-localhost
+// off, or a 127.0.0.1 stub is silently unused), then the test's own
+// `server_lines` ("  key: value\n" each: modules, local zones, caches, trust
+// anchors), then `stubs`. Returns once it listens on TCP (its UDP listener
+// comes up with it); an error carries Unbound's log.
+absl::StatusOr<Process> StartLoopbackUnbound(
+    const std::string& dir, int port, const std::string& server_lines,
+    const std::vector<UnboundStubZone>& stubs);
+
 }  // namespace testing_harness
 
 #endif  // TEST_INTEGRATION_HARNESS_H_

@@ -4,8 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
@@ -16,8 +14,6 @@ namespace {
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
-constexpr char kUnbound[] = "/usr/sbin/unbound";
-
 class UnboundTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -27,37 +23,19 @@ class UnboundTest : public ::testing::Test {
     ASSERT_TRUE(stack_->Start(dns_only).ok());
     unbound_port_ = FreePort(/*udp_too=*/true);
     const std::string dir = stack_->dir();
-    std::ofstream conf(dir + "/unbound.conf");
-    // Loopback settings measured in toolchain.md §5: do-not-query-localhost
-    // must be off or the 127.0.0.1 stub is silently unused; "test." is a
-    // built-in NXDOMAIN zone unless made nodefault. No validator: the test
-    // zones are unsigned and there is no network for the root anchor.
-    conf << "server:\n"
-         << "  interface: 127.0.0.1@" << unbound_port_ << "\n"
-         << "  port: " << unbound_port_ << "\n"
-         << "  do-ip6: no\n  username: \"\"\n  chroot: \"\"\n"
-         << "  directory: \"" << dir << "\"\n"
-         << "  pidfile: \"" << dir << "/unbound.pid\"\n"
-         << "  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n"
-         << "  access-control: 127.0.0.0/8 allow\n"
-         << "  do-not-query-localhost: no\n"
-         << "  module-config: \"iterator\"\n"
-         << "  local-zone: \"test.\" nodefault\n"
-         << "  qname-minimisation: no\n"
-         << "  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n"
-         << "  infra-host-ttl: 2\n"
-         << "stub-zone:\n  name: \"test.\"\n  stub-addr: 127.0.0.1@"
-         << stack_->dns_port() << "\n"
-         << "remote-control:\n  control-enable: no\n";
-    conf.close();
-    auto unbound = Process::Start({kUnbound, "-d", "-c", dir + "/unbound.conf"},
-                                  dir + "/unbound.log");
+    // No validator: the test zones are unsigned and there is no network for
+    // the root anchor. "test." is a built-in NXDOMAIN zone unless made
+    // nodefault.
+    auto unbound =
+        StartLoopbackUnbound(dir, unbound_port_,
+                             "  module-config: \"iterator\"\n"
+                             "  local-zone: \"test.\" nodefault\n"
+                             "  qname-minimisation: no\n"
+                             "  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n"
+                             "  infra-host-ttl: 2\n",
+                             {{"test.", stack_->dns_port()}});
     ASSERT_TRUE(unbound.ok()) << unbound.status();
     unbound_ = new Process(*std::move(unbound));
-    // Unbound has no TCP readiness signal we can use cheaply; its TCP
-    // listener comes up with the UDP one.
-    ASSERT_TRUE(WaitForTcpPort(unbound_port_, absl::Seconds(10)).ok())
-        << unbound_->Log();
     ASSERT_TRUE(stack_
                     ->StartVa({"--dns-tries=3", "--dns-timeout=1s"},
                               {absl::StrCat("127.0.0.1:", unbound_port_)})
