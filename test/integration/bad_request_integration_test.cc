@@ -435,8 +435,7 @@ TEST(VaStartupFlagsTest, TrailingRemoteVaWithoutValueRefusesToStart) {
   const CommandResult r = RunCommand(
       {ProgramPath("va"), "--listen=127.0.0.1:0",
        "--dns-resolvers=127.0.0.1:53", "--dnssec-canary=off",
-       "--issuer-domain=letsencrypt.org",
-       "--plaintext", "--remote-va"},
+       "--issuer-domain=letsencrypt.org", "--plaintext", "--remote-va"},
       absl::Seconds(10));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("--remote-va needs a value")) << r.err;

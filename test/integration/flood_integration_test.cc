@@ -265,12 +265,13 @@ TEST(CallsInFlightTest, CallsPastTheCapAreRefusedAtOnce) {
   const int silent = BindLoopback(SOCK_DGRAM, 0);
   ASSERT_GE(silent, 0);
   HardenedServer server;
-  ASSERT_TRUE(server
-                  .Start(Target{"va_calls", "va", false},
-                         {"--grpc-max-calls-in-flight=10", "--dnssec-canary=off",
-                          absl::StrCat("--dns-resolvers=127.0.0.1:",
-                                       LocalPort(silent))})
-                  .ok());
+  ASSERT_TRUE(
+      server
+          .Start(
+              Target{"va_calls", "va", false},
+              {"--grpc-max-calls-in-flight=10", "--dnssec-canary=off",
+               absl::StrCat("--dns-resolvers=127.0.0.1:", LocalPort(silent))})
+          .ok());
   auto channel = server.NewChannel();
   auto stub = ::va::CAA::NewStub(channel);
   constexpr int kCalls = 30;

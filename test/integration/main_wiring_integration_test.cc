@@ -466,7 +466,8 @@ TEST(JsonStderrTest, FailedTlsHandshakeIsLoggedAsJson) {
         Launch l;
         l.argv = {ProgramPath("va"),
                   absl::StrCat("--listen=127.0.0.1:", port),
-                  "--dns-resolvers=127.0.0.1:1", "--dnssec-canary=off",
+                  "--dns-resolvers=127.0.0.1:1",
+                  "--dnssec-canary=off",
                   "--issuer-domain=letsencrypt.org",
                   "--tls-cert=" + dir + "/va.pem",
                   "--tls-key=" + dir + "/va.key",
