@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 std::string Underscored(std::string name) {
@@ -200,4 +200,4 @@ absl::Status FlagChecks::status() const {
   return absl::InvalidArgumentError(absl::StrJoin(errors_, "; "));
 }
 
-}  // namespace common
+}  // namespace acmeva::common

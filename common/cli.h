@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
-namespace common {
+namespace acmeva::common {
 
 // argv with "--dns-resolvers=x" rewritten to "--dns_resolvers=x" (the flag
 // name only; values are untouched). Arguments after "--" are left alone.
@@ -128,6 +128,6 @@ class FlagChecks {
   std::vector<std::string> errors_;
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_CLI_H_

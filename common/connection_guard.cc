@@ -12,7 +12,7 @@
 
 #include "absl/time/clock.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 constexpr absl::Duration kShedGap = absl::Milliseconds(250);
@@ -95,4 +95,4 @@ std::vector<ConnectionGuard::Shed> ConnectionGuard::Check() {
   return shed;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

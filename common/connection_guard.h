@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace common {
+namespace acmeva::common {
 
 class ConnectionGuard {
  public:
@@ -64,6 +64,6 @@ class ConnectionGuard {
   bool over_limit_ = false;
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_CONNECTION_GUARD_H_

@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace common {
+namespace acmeva::common {
 
 absl::StatusOr<FdLimit> RaiseFdLimitToHard() {
   rlimit limit{};
@@ -61,4 +61,4 @@ int64_t CountOpenFds() {
   return count - 1;  // not the directory descriptor itself
 }
 
-}  // namespace common
+}  // namespace acmeva::common

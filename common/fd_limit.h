@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace common {
+namespace acmeva::common {
 
 struct FdLimit {
   int64_t soft = 0;  // after raising
@@ -27,6 +27,6 @@ int64_t FdReserve(int64_t soft_limit);
 // Descriptors open in this process now (entries of /proc/self/fd), or -1.
 int64_t CountOpenFds();
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_FD_LIMIT_H_

@@ -10,7 +10,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 // The call that takes the reference; freed when it completes.
@@ -47,4 +47,4 @@ void KeepGrpcCallbackQueue() {
   });
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -8,7 +8,7 @@
 #ifndef COMMON_GRPC_CALLBACK_QUEUE_H_
 #define COMMON_GRPC_CALLBACK_QUEUE_H_
 
-namespace common {
+namespace acmeva::common {
 
 // Takes one reference on that queue for the rest of the process, so it is
 // never torn down while the process runs. Idempotent and thread-safe; call
@@ -17,6 +17,6 @@ namespace common {
 // with a deadline that has already passed.
 void KeepGrpcCallbackQueue();
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_GRPC_CALLBACK_QUEUE_H_

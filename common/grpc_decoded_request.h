@@ -28,7 +28,7 @@
 
 #include "common/library_logs.h"
 
-namespace common {
+namespace acmeva::common {
 
 template <class Message>
 struct DecodedRequest {
@@ -60,18 +60,18 @@ grpc::internal::MethodHandler* DecodingUnaryHandler(
       });
 }
 
-}  // namespace common
+}  // namespace acmeva::common
 
 namespace grpc {
 
 template <class Message>
-class SerializationTraits<common::DecodedRequest<Message>, void> {
+class SerializationTraits<acmeva::common::DecodedRequest<Message>, void> {
  public:
   static Status Deserialize(ByteBuffer* buffer,
-                            common::DecodedRequest<Message>* request) {
+                            acmeva::common::DecodedRequest<Message>* request) {
     // Protobuf reports why a string field was refused only in a log line
     // (naming the field); catch it for the caller's message.
-    common::ProtobufLogCapture capture;
+    acmeva::common::ProtobufLogCapture capture;
     const Status parsed =
         SerializationTraits<Message>::Deserialize(buffer, &request->message);
     if (!parsed.ok()) {
@@ -83,8 +83,9 @@ class SerializationTraits<common::DecodedRequest<Message>, void> {
     return Status::OK;
   }
   // Only requests are decoded this way; never sent.
-  static Status Serialize(const common::DecodedRequest<Message>& request,
-                          ByteBuffer* buffer, bool* own_buffer) {
+  static Status Serialize(
+      const acmeva::common::DecodedRequest<Message>& request,
+      ByteBuffer* buffer, bool* own_buffer) {
     return SerializationTraits<Message>::Serialize(request.message, buffer,
                                                    own_buffer);
   }

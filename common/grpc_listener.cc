@@ -23,7 +23,7 @@
 #include "common/socket_address.h"
 #include "common/tcp_accept.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 constexpr absl::Duration kFloodHold = absl::Seconds(5);
@@ -275,4 +275,4 @@ void GrpcListener::AcceptLoop() {
   }
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -50,7 +50,7 @@ class ExternalConnectionAcceptor;
 }  // namespace experimental
 }  // namespace grpc
 
-namespace common {
+namespace acmeva::common {
 
 class MetricsRegistry;
 class MetricFamily;
@@ -110,6 +110,6 @@ class GrpcListener {
   MetricFamily* max_fds_ = nullptr;
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_GRPC_LISTENER_H_

@@ -17,26 +17,26 @@
 #include "common/metrics.h"
 
 ABSL_FLAG(int, grpc_max_streams_per_connection,
-          common::GrpcServerLimits{}.max_streams_per_connection,
+          acmeva::common::GrpcServerLimits{}.max_streams_per_connection,
           "gRPC server: concurrent HTTP/2 streams one connection may open");
 ABSL_FLAG(int, grpc_max_calls_in_flight,
-          common::GrpcServerLimits{}.max_calls_in_flight,
+          acmeva::common::GrpcServerLimits{}.max_calls_in_flight,
           "gRPC server: calls handled at once; more are refused at once "
           "with RESOURCE_EXHAUSTED");
 ABSL_FLAG(int64_t, grpc_memory_limit_mib,
-          common::GrpcServerLimits{}.memory_limit_bytes >> 20,
+          acmeva::common::GrpcServerLimits{}.memory_limit_bytes >> 20,
           "gRPC server: memory (MiB) for connections and calls: gRPC's "
           "resource quota, and past it on the heap the connection that sent "
           "the most is shut down");
 ABSL_FLAG(int, grpc_max_header_bytes,
-          common::GrpcServerLimits{}.max_metadata_bytes,
+          acmeva::common::GrpcServerLimits{}.max_metadata_bytes,
           "gRPC server: largest request header block (bytes)");
 ABSL_FLAG(absl::Duration, grpc_handshake_timeout,
-          common::GrpcServerLimits{}.handshake_timeout,
+          acmeva::common::GrpcServerLimits{}.handshake_timeout,
           "gRPC server: a connection must finish TLS and HTTP/2 set-up "
           "within this");
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 int ClampMillis(absl::Duration d) {
@@ -153,4 +153,4 @@ void ApplyGrpcServerLimits(const GrpcServerLimits& limits,
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 }
 
-}  // namespace common
+}  // namespace acmeva::common

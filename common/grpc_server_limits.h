@@ -18,7 +18,7 @@ namespace grpc {
 class ServerBuilder;
 }  // namespace grpc
 
-namespace common {
+namespace acmeva::common {
 
 class MetricsRegistry;
 class MetricFamily;
@@ -62,6 +62,6 @@ void ApplyGrpcServerLimits(const GrpcServerLimits& limits,
                            grpc::ServerBuilder& builder, CallsInFlight* calls,
                            MetricsRegistry* metrics);
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_GRPC_SERVER_LIMITS_H_

@@ -17,7 +17,7 @@
 #include "common/tls13_only.h"
 #include "common/tls_last_good.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 absl::Status CheckFilesGiven(const TlsFiles& files) {
@@ -172,4 +172,4 @@ MakeChannelCredentials(const TlsFiles& files) {
   return grpc::experimental::TlsCredentials(options);
 }
 
-}  // namespace common
+}  // namespace acmeva::common

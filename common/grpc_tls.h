@@ -15,7 +15,7 @@ class ServerCredentials;
 class ChannelCredentials;
 }  // namespace grpc
 
-namespace common {
+namespace acmeva::common {
 
 class MetricsRegistry;
 
@@ -50,6 +50,6 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 MakeChannelCredentials(const TlsFiles& files);
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_GRPC_TLS_H_

@@ -21,7 +21,7 @@
 #include "absl/strings/strip.h"
 #include "common/tcp_accept.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 absl::Status Errno(absl::string_view what) {
@@ -392,4 +392,4 @@ void HttpServer::Serve(Connection* connection, std::string peer) {
   connection->done = true;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -26,7 +26,7 @@
 #include "absl/time/time.h"
 #include "common/socket_address.h"
 
-namespace common {
+namespace acmeva::common {
 
 struct HttpRequest {
   std::string method;  // as sent, e.g. "POST"
@@ -119,6 +119,6 @@ class HttpServer {
 // "OK", "Not Found", ... for the status codes this server uses.
 absl::string_view HttpReasonPhrase(int status);
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_HTTP_SERVER_H_

@@ -8,7 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 // True for the bytes a JSON string cannot hold as they are. Control bytes
@@ -171,4 +171,4 @@ void Log(std::string_view level, std::string_view msg,
   (void)unused;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

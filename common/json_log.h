@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace common {
+namespace acmeva::common {
 
 // Builds the fields of one log line.
 class JsonFields {
@@ -42,6 +42,6 @@ void AppendJsonQuoted(std::string* out, std::string_view s);
 void Log(std::string_view level, std::string_view msg,
          const JsonFields& fields = JsonFields());
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_JSON_LOG_H_

@@ -12,7 +12,7 @@
 #include "common/json_log.h"
 #include "common/log_rate_limiter.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 thread_local ProtobufLogCapture* t_capture = nullptr;
@@ -88,4 +88,4 @@ void ProtobufLogCapture::Append(const std::string& line) {
   text_ += line;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace common {
+namespace acmeva::common {
 
 // Installs gpr_set_log_function and google::protobuf::SetLogHandler. Lines
 // become {"level":...,"msg":<the library's text>,"source":"grpc"|"protobuf",
@@ -39,6 +39,6 @@ class ProtobufLogCapture {
   std::string text_;
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_LIBRARY_LOGS_H_

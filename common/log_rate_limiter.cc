@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace common {
+namespace acmeva::common {
 
 LogRateLimiter::LogRateLimiter(int per_second)
     : per_second_(std::max(per_second, 1)) {}
@@ -22,4 +22,4 @@ bool LogRateLimiter::Allow(absl::Time now, int64_t* suppressed) {
   return true;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

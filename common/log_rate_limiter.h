@@ -10,7 +10,7 @@
 
 #include "absl/time/time.h"
 
-namespace common {
+namespace acmeva::common {
 
 // Not thread-safe: one per thread (e.g. per DNS event loop).
 class LogRateLimiter {
@@ -29,6 +29,6 @@ class LogRateLimiter {
   int64_t suppressed_ = 0;
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_LOG_RATE_LIMITER_H_

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 std::string EscapeLabel(const std::string& v) {
@@ -220,4 +220,4 @@ std::vector<double> MetricsRegistry::LatencyBuckets() {
           0.25,   0.5,   1,      2.5,   5,    10,    30};
 }
 
-}  // namespace common
+}  // namespace acmeva::common

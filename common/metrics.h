@@ -18,7 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
-namespace common {
+namespace acmeva::common {
 
 class MetricFamily {
  public:
@@ -128,6 +128,6 @@ class MetricsRegistry {
       ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_METRICS_H_

@@ -7,7 +7,7 @@
 #include "common/json_log.h"
 #include "common/library_logs.h"
 
-namespace common {
+namespace acmeva::common {
 
 void StartProgram(absl::string_view usage) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -24,4 +24,4 @@ int StartFailed(const absl::Status& status) {
   return StartFailed(std::string(status.message()));
 }
 
-}  // namespace common
+}  // namespace acmeva::common

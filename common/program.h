@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace common {
+namespace acmeva::common {
 
 // Turns off absl's mutex deadlock detection (Debian's absl is built without
 // NDEBUG, so every absl::Mutex, gRPC's included, would run it: about 9% of
@@ -25,6 +25,6 @@ inline constexpr int kExitStartFailed = 2;
 // Exit status when the drain ran out of time and calls were abandoned.
 inline constexpr int kExitDrainExpired = 3;
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_PROGRAM_H_

@@ -8,7 +8,7 @@
 #include "common/grpc_callback_queue.h"
 #include "common/grpc_server_limits.h"
 
-namespace common {
+namespace acmeva::common {
 
 absl::StatusOr<GrpcServer> ServeGrpc(const GrpcServerOptions& options) {
   auto credentials = MakeServerCredentials(options.tls);
@@ -42,4 +42,4 @@ absl::StatusOr<GrpcServer> ServeGrpc(const GrpcServerOptions& options) {
   return started;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

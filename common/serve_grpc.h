@@ -15,7 +15,7 @@
 #include "common/grpc_listener.h"
 #include "common/grpc_tls.h"
 
-namespace common {
+namespace acmeva::common {
 
 class MetricsRegistry;
 
@@ -39,6 +39,6 @@ struct GrpcServer {
 // Errors name the flag at fault (--listen, the TLS flags, --grpc-*).
 absl::StatusOr<GrpcServer> ServeGrpc(const GrpcServerOptions& options);
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_SERVE_GRPC_H_

@@ -14,7 +14,7 @@ ABSL_FLAG(std::vector<std::string>, tls_client_names, {},
           "SAN DNS names a client certificate must carry (one of); empty: any "
           "certificate signed by --tls-ca");
 
-namespace common {
+namespace acmeva::common {
 
 absl::StatusOr<TlsFiles> ServerTlsFilesFromFlags() {
   FlagChecks checks;
@@ -26,4 +26,4 @@ absl::StatusOr<TlsFiles> ServerTlsFilesFromFlags() {
   return tls;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace common {
+namespace acmeva::common {
 
 int SocketAddress::port() const {
   if (family() == AF_INET) {
@@ -108,4 +108,4 @@ absl::StatusOr<SocketAddress> LocalAddress(int fd) {
   return out;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

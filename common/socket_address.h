@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace common {
+namespace acmeva::common {
 
 struct SocketAddress {
   sockaddr_storage storage{};
@@ -34,6 +34,6 @@ std::string FormatSocketAddress(const sockaddr* addr, socklen_t length);
 // The address a socket is bound to (after binding to port 0).
 absl::StatusOr<SocketAddress> LocalAddress(int fd);
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_SOCKET_ADDRESS_H_

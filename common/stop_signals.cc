@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json_log.h"
 
-namespace common {
+namespace acmeva::common {
 
 StopSignals::StopSignals(std::string program) : program_(std::move(program)) {
   sigemptyset(&signals_);
@@ -31,4 +31,4 @@ int StopSignals::Wait() {
   }
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -10,7 +10,7 @@
 
 #include <string>
 
-namespace common {
+namespace acmeva::common {
 
 class StopSignals {
  public:
@@ -32,6 +32,6 @@ class StopSignals {
   sigset_t signals_;
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_STOP_SIGNALS_H_

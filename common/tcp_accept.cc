@@ -12,7 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/socket_address.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 ABSL_CONST_INIT absl::Mutex g_spare_mu(absl::kConstInit);
@@ -91,4 +91,4 @@ AcceptResult AcceptNext(int listen_fd, int stop_fd, absl::Duration send_timeout,
   return result;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -12,7 +12,7 @@
 
 #include "absl/time/time.h"
 
-namespace common {
+namespace acmeva::common {
 
 struct AcceptResult {
   enum class Kind {
@@ -34,6 +34,6 @@ AcceptResult AcceptNext(int listen_fd, int stop_fd, absl::Duration send_timeout,
 // yet. Called by servers at start-up, while descriptors are still free.
 void ReserveSpareDescriptor();
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_TCP_ACCEPT_H_

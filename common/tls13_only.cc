@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json_log.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 // Replaces the ssl_conf module's sections, so "system_default" here is the
@@ -99,4 +99,4 @@ absl::Status RequireTls13Only() {
   return *result;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 
-namespace common {
+namespace acmeva::common {
 
 // Makes every SSL_CTX created afterwards in this process refuse anything
 // below TLS 1.3, even after gRPC lowers its minimum to TLS 1.2. Checks the
@@ -25,6 +25,6 @@ namespace common {
 // credential factories in common/grpc_tls.h do).
 absl::Status RequireTls13Only();
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_TLS13_ONLY_H_

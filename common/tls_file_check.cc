@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 struct X509Free {
@@ -179,4 +179,4 @@ absl::StatusOr<TlsPem> ReadCheckedTlsFiles(const TlsPaths& paths,
   return pem;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

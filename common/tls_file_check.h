@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace common {
+namespace acmeva::common {
 
 struct TlsPaths {
   std::string cert;
@@ -37,6 +37,6 @@ struct TlsFileProblem {
 absl::StatusOr<TlsPem> ReadCheckedTlsFiles(const TlsPaths& paths,
                                            TlsFileProblem* problem = nullptr);
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_TLS_FILE_CHECK_H_

@@ -13,7 +13,7 @@ ABSL_FLAG(std::string, tls_ca, "",
 ABSL_FLAG(bool, plaintext, false,
           "No TLS at all (local use only; must be asked for explicitly)");
 
-namespace common {
+namespace acmeva::common {
 
 TlsFiles TlsFilesFromFlags() {
   TlsFiles tls;
@@ -24,4 +24,4 @@ TlsFiles TlsFilesFromFlags() {
   return tls;
 }
 
-}  // namespace common
+}  // namespace acmeva::common

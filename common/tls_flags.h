@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "common/grpc_tls.h"
 
-namespace common {
+namespace acmeva::common {
 
 // cert, key, ca and plaintext from the flags.
 TlsFiles TlsFilesFromFlags();
@@ -20,6 +20,6 @@ TlsFiles TlsFilesFromFlags();
 // flag when --tls-reload-interval is not whole seconds of at least 1s.
 absl::StatusOr<TlsFiles> ServerTlsFilesFromFlags();
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_TLS_FLAGS_H_

@@ -16,7 +16,7 @@
 #include "common/json_log.h"
 #include "common/metrics.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 absl::StatusOr<int> MemoryFile(const std::string& content) {
@@ -161,4 +161,4 @@ void LastGoodTlsFiles::CheckNow() {
           .Str("ca", paths_.ca));
 }
 
-}  // namespace common
+}  // namespace acmeva::common

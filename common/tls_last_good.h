@@ -23,7 +23,7 @@
 #include "absl/time/time.h"
 #include "common/tls_file_check.h"
 
-namespace common {
+namespace acmeva::common {
 
 class MetricsRegistry;
 class MetricFamily;
@@ -64,6 +64,6 @@ class LastGoodTlsFiles {
   MetricFamily* reloaded_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
-}  // namespace common
+}  // namespace acmeva::common
 
 #endif  // COMMON_TLS_LAST_GOOD_H_

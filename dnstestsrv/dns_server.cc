@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/tcp_accept.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 namespace {
 
 constexpr int kUdpBatch = 32;
@@ -321,4 +321,4 @@ void DnsServer::ServeTcp(TcpConnection* connection, std::string peer) {
   connection->done = true;
 }
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

@@ -23,7 +23,7 @@
 #include "common/socket_address.h"
 #include "dnstestsrv/responder.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 struct DnsServerOptions {
   std::string address = "127.0.0.1:0";  // port 0: pick one free for both
@@ -92,6 +92,6 @@ class DnsServer {
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv
 
 #endif  // DNSTESTSRV_DNS_SERVER_H_

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "dnstestsrv/wire.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 absl::string_view TransportName(Transport transport) {
   return transport == Transport::kUdp ? "udp" : "tcp";
@@ -117,4 +117,4 @@ std::vector<FaultSpec> FaultTable::List() const {
   return out;
 }
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 enum class Transport { kUdp, kTcp };
 absl::string_view TransportName(Transport transport);
@@ -81,6 +81,6 @@ class FaultTable {
   std::atomic<size_t> size_{0};
 };
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv
 
 #endif  // DNSTESTSRV_FAULT_TABLE_H_

@@ -16,7 +16,7 @@
 #include "dnstestsrv/wire.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 namespace {
 
 constexpr size_t kMaxTxtBytes = 60000;  // RDATA must fit a 64 KiB message
@@ -83,7 +83,7 @@ class Applier {
   Applier(RecordStore* store, FaultTable* faults)
       : store_(store), faults_(faults) {}
 
-  absl::Status SetTxt(const api::SetTxtRequest& r) {
+  absl::Status SetTxt(const ::dnstestsrv::api::SetTxtRequest& r) {
     if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
     TxtRecord txt;
     if (r.strings_size() > 0) {
@@ -111,12 +111,12 @@ class Applier {
     return absl::OkStatus();
   }
 
-  absl::Status AddCaa(const api::AddCaaRequest& r) {
+  absl::Status AddCaa(const ::dnstestsrv::api::AddCaaRequest& r) {
     if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
     if (r.policies_size() == 0) return Missing("policies");
     std::vector<CaaRecord> records;
     for (int i = 0; i < r.policies_size(); ++i) {
-      const api::CaaPolicy& p = r.policies(i);
+      const ::dnstestsrv::api::CaaPolicy& p = r.policies(i);
       std::string field = absl::StrCat("policies[", i, "]");
       if (p.tag().empty()) return Missing(absl::StrCat(field, ".tag"));
       if (p.tag().size() > 255) {
@@ -136,7 +136,8 @@ class Applier {
     return absl::OkStatus();
   }
 
-  absl::Status AddAddresses(const api::AddAddressesRequest& r, bool v6) {
+  absl::Status AddAddresses(const ::dnstestsrv::api::AddAddressesRequest& r,
+                            bool v6) {
     if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
     if (r.addresses_size() == 0) return Missing("addresses");
     std::vector<ARecord> a;
@@ -159,7 +160,7 @@ class Applier {
     return absl::OkStatus();
   }
 
-  absl::Status SetCname(const api::SetCnameRequest& r) {
+  absl::Status SetCname(const ::dnstestsrv::api::SetCnameRequest& r) {
     if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
     if (absl::Status s = CheckHost(r.target(), "target"); !s.ok()) return s;
     store_->SetCname(r.host(), r.target());
@@ -167,13 +168,13 @@ class Applier {
     return absl::OkStatus();
   }
 
-  absl::Status SetAd(const api::SetAdRequest& r) {
+  absl::Status SetAd(const ::dnstestsrv::api::SetAdRequest& r) {
     if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
     store_->SetAuthenticated(r.host(), r.ad());
     return absl::OkStatus();
   }
 
-  absl::Status SetFault(const api::SetFaultRequest& r) {
+  absl::Status SetFault(const ::dnstestsrv::api::SetFaultRequest& r) {
     if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
     FaultSpec spec;
     spec.host = r.host();
@@ -224,7 +225,7 @@ absl::StatusOr<std::string> HistoryJson(const RequestHistory& history,
                                         absl::string_view host) {
   std::vector<std::string> items;
   for (const RequestEvent& e : history.Get(host)) {
-    api::RequestEvent out;
+    ::dnstestsrv::api::RequestEvent out;
     out.set_time(absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", e.time,
                                   absl::UTCTimeZone()));
     out.set_name(e.name);
@@ -243,7 +244,7 @@ absl::StatusOr<std::string> HistoryJson(const RequestHistory& history,
 std::string FaultsJson(const FaultTable& faults) {
   std::vector<std::string> items;
   for (const FaultSpec& f : faults.List()) {
-    api::FaultEntry out;
+    ::dnstestsrv::api::FaultEntry out;
     out.set_host(f.host);
     out.set_type(f.type.has_value() ? RRTypeToString(*f.type) : "");
     out.set_mode(std::string(FaultModeName(f.mode)));
@@ -299,28 +300,29 @@ absl::StatusOr<std::string> ManagementApi::Dispatch(absl::string_view path,
     return std::string();
   };
   auto host_change = [&](auto fn) {
-    return change(api::HostRequest(), [&](const api::HostRequest& r) {
-      if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
-      fn(r.host());
-      return absl::OkStatus();
-    });
+    return change(::dnstestsrv::api::HostRequest(),
+                  [&](const ::dnstestsrv::api::HostRequest& r) {
+                    if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
+                    fn(r.host());
+                    return absl::OkStatus();
+                  });
   };
   if (path == "/set-txt") {
-    return change(api::SetTxtRequest(),
+    return change(::dnstestsrv::api::SetTxtRequest(),
                   [&](const auto& r) { return apply.SetTxt(r); });
   }
   if (path == "/clear-txt") {
     return host_change([&](const std::string& h) { store_->ClearTxt(h); });
   }
   if (path == "/add-caa") {
-    return change(api::AddCaaRequest(),
+    return change(::dnstestsrv::api::AddCaaRequest(),
                   [&](const auto& r) { return apply.AddCaa(r); });
   }
   if (path == "/clear-caa") {
     return host_change([&](const std::string& h) { store_->ClearCaa(h); });
   }
   if (path == "/set-cname") {
-    return change(api::SetCnameRequest(),
+    return change(::dnstestsrv::api::SetCnameRequest(),
                   [&](const auto& r) { return apply.SetCname(r); });
   }
   if (path == "/clear-cname") {
@@ -328,7 +330,7 @@ absl::StatusOr<std::string> ManagementApi::Dispatch(absl::string_view path,
   }
   if (path == "/add-a" || path == "/add-aaaa") {
     bool v6 = path == "/add-aaaa";
-    return change(api::AddAddressesRequest(),
+    return change(::dnstestsrv::api::AddAddressesRequest(),
                   [&](const auto& r) { return apply.AddAddresses(r, v6); });
   }
   if (path == "/clear-a") {
@@ -348,27 +350,28 @@ absl::StatusOr<std::string> ManagementApi::Dispatch(absl::string_view path,
         [&](const std::string& h) { store_->SetNxdomain(h, on); });
   }
   if (path == "/set-ad") {
-    return change(api::SetAdRequest(),
+    return change(::dnstestsrv::api::SetAdRequest(),
                   [&](const auto& r) { return apply.SetAd(r); });
   }
   if (path == "/set-fault") {
-    return change(api::SetFaultRequest(),
+    return change(::dnstestsrv::api::SetFaultRequest(),
                   [&](const auto& r) { return apply.SetFault(r); });
   }
   if (path == "/clear-faults") {
-    return change(api::HostRequest(), [&](const api::HostRequest& r) {
-      if (r.host().empty()) {
-        faults_->ClearAll();
-        return absl::OkStatus();
-      }
-      if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
-      faults_->Clear(r.host());
-      return absl::OkStatus();
-    });
+    return change(::dnstestsrv::api::HostRequest(),
+                  [&](const ::dnstestsrv::api::HostRequest& r) {
+                    if (r.host().empty()) {
+                      faults_->ClearAll();
+                      return absl::OkStatus();
+                    }
+                    if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
+                    faults_->Clear(r.host());
+                    return absl::OkStatus();
+                  });
   }
   if (path == "/list-faults") return FaultsJson(*faults_);
   if (path == "/dns-request-history" || path == "/clear-request-history") {
-    api::HostRequest r;
+    ::dnstestsrv::api::HostRequest r;
     if (absl::Status s = ParseJson(body, &r); !s.ok()) return s;
     if (!r.host().empty()) {
       if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
@@ -386,7 +389,7 @@ absl::StatusOr<std::string> ManagementApi::Dispatch(absl::string_view path,
 }
 
 absl::Status ManagementApi::LoadRecords(absl::string_view json) {
-  api::RecordsFile file;
+  ::dnstestsrv::api::RecordsFile file;
   if (absl::Status s = ParseJson(json, &file); !s.ok()) return s;
   Applier apply(store_, faults_);
   auto each = [](absl::string_view section, const auto& list,
@@ -400,7 +403,7 @@ absl::Status ManagementApi::LoadRecords(absl::string_view json) {
     return absl::OkStatus();
   };
   auto host_flag = [&](bool nxdomain) {
-    return [this, nxdomain](const api::HostRequest& r) {
+    return [this, nxdomain](const ::dnstestsrv::api::HostRequest& r) {
       if (absl::Status s = CheckHost(r.host()); !s.ok()) return s;
       if (nxdomain) {
         store_->SetNxdomain(r.host(), true);
@@ -446,4 +449,4 @@ absl::Status ManagementApi::LoadRecordsFile(const std::string& path) {
   return absl::OkStatus();
 }
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

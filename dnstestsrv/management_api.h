@@ -14,7 +14,7 @@
 #include "dnstestsrv/record_store.h"
 #include "dnstestsrv/request_history.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 class ManagementApi {
  public:
@@ -45,6 +45,6 @@ class ManagementApi {
   bool log_changes_;
 };
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv
 
 #endif  // DNSTESTSRV_MANAGEMENT_API_H_

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 bool NameRecords::IsEmpty() const {
   return txt.empty() && caa.empty() && a.empty() && aaaa.empty() &&
@@ -91,4 +91,4 @@ size_t RecordStore::size() const {
   return names_.size();
 }
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "dnstestsrv/wire.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 struct NameRecords {
   std::vector<TxtRecord> txt;
@@ -68,6 +68,6 @@ class RecordStore {
       ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv
 
 #endif  // DNSTESTSRV_RECORD_STORE_H_

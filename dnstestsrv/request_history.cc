@@ -5,7 +5,7 @@
 
 #include "dnstestsrv/wire.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 void RequestHistory::Record(RequestEvent event) {
   if (capacity_ == 0) return;
@@ -37,4 +37,4 @@ void RequestHistory::Clear(absl::string_view host) {
       events_.end());
 }
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "dnstestsrv/fault_table.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 struct RequestEvent {
   absl::Time time;
@@ -44,6 +44,6 @@ class RequestHistory {
   std::deque<RequestEvent> events_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv
 
 #endif  // DNSTESTSRV_REQUEST_HISTORY_H_

@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 namespace {
 
 constexpr uint8_t kBadVers = 16;  // extended rcode, RFC 6891
@@ -185,4 +185,4 @@ Reply Responder::Handle(const uint8_t* data, size_t size, Transport transport,
   return reply;
 }
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

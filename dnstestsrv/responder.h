@@ -16,7 +16,7 @@
 #include "dnstestsrv/request_history.h"
 #include "dnstestsrv/wire.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 struct ResponderOptions {
   uint32_t ttl = 0;  // 0: resolvers in front of us never cache test data
@@ -64,6 +64,6 @@ class Responder {
 // which keeps it inside the bailiwick of a recursor's stub zone.
 std::string SoaOwner(absl::string_view canonical_name);
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv
 
 #endif  // DNSTESTSRV_RESPONDER_H_

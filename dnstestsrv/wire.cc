@@ -9,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 namespace {
 
 constexpr size_t kMaxLabelLength = 63;
@@ -627,4 +627,4 @@ absl::StatusOr<ParsedMessage> ParseMessage(const uint8_t* data, size_t size) {
   return m;
 }
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

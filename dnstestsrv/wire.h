@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 
 enum RRType : uint16_t {
   kTypeA = 1,
@@ -194,6 +194,6 @@ struct ParsedMessage {
 };
 absl::StatusOr<ParsedMessage> ParseMessage(const uint8_t* data, size_t size);
 
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv
 
 #endif  // DNSTESTSRV_WIRE_H_

@@ -5,7 +5,7 @@
 #include "absl/time/time.h"
 #include "common/json_log.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 std::string Rfc3339(const google::protobuf::Timestamp& ts) {
@@ -44,7 +44,7 @@ std::string ProblemJson(const core::ProblemDetails& p) {
   return Object(f);
 }
 
-std::string AuthorizationJson(const AuthorizationResponse& response) {
+std::string AuthorizationJson(const ::ra::AuthorizationResponse& response) {
   const core::Authorization& authz = response.authz();
   std::string value = authz.identifier().value();
   // ACME shows a wildcard authorization as the base name + "wildcard".
@@ -83,4 +83,4 @@ std::string AuthorizationJson(const AuthorizationResponse& response) {
   return Object(f);
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

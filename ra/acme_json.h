@@ -9,12 +9,12 @@
 #include "proto/core.pb.h"
 #include "proto/ra.pb.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 // One compact JSON object: id, identifier {type, value} (without "*."),
 // status, expires, wildcard, challenges [{type, url?, token, status,
 // validated?, error?}], and while processing retryAfter / nextAttemptAt.
-std::string AuthorizationJson(const AuthorizationResponse& response);
+std::string AuthorizationJson(const ::ra::AuthorizationResponse& response);
 
 // {type, detail, status, transient, attempts?, queryName?, queryType?,
 // dnsOutcome?, resolver?, retryAfter?, failedPerspectives?}
@@ -24,6 +24,6 @@ std::string ProblemJson(const core::ProblemDetails& problem);
 // already a URN.
 std::string AcmeErrorType(const std::string& problem_type);
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_ACME_JSON_H_

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 constexpr AuthzState kCreated{AuthzStatus::kPending, ChallengeStatus::kPending};
@@ -120,4 +120,4 @@ std::optional<ChallengeStatus> ParseChallengeStatus(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

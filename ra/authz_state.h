@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 // Stored authorization status. "expired" is never stored: it is derived from
 // the expiry when the authorization is shown (see DisplayedStatus).
@@ -19,8 +19,8 @@ enum class ChallengeStatus { kPending, kProcessing, kValid, kInvalid };
 
 // The client answers one of the offered challenges (its type is stored with
 // the authorization); the others stay pending. So the pair below, for the
-// chosen challenge, is the whole state. Reachable pairs: (pending, pending), (pending, processing),
-// (valid, valid), (invalid, invalid).
+// chosen challenge, is the whole state. Reachable pairs: (pending, pending),
+// (pending, processing), (valid, valid), (invalid, invalid).
 struct AuthzState {
   AuthzStatus authz = AuthzStatus::kPending;
   ChallengeStatus challenge = ChallengeStatus::kPending;
@@ -59,6 +59,6 @@ std::string_view Name(ChallengeStatus status);
 std::optional<AuthzStatus> ParseAuthzStatus(std::string_view name);
 std::optional<ChallengeStatus> ParseChallengeStatus(std::string_view name);
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_AUTHZ_STATE_H_

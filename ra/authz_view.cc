@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "va/challenge_registry.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
@@ -16,9 +16,9 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
 
 }  // namespace
 
-AuthorizationResponse RenderAuthorization(const AuthzRecord& record,
-                                          absl::Time now) {
-  AuthorizationResponse response;
+::ra::AuthorizationResponse RenderAuthorization(const AuthzRecord& record,
+                                                absl::Time now) {
+  ::ra::AuthorizationResponse response;
   core::Authorization* authz = response.mutable_authz();
   authz->set_id(record.id);
   authz->set_registrationid(record.account_id);
@@ -72,4 +72,4 @@ AuthorizationResponse RenderAuthorization(const AuthzRecord& record,
   return response;
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

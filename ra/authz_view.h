@@ -7,7 +7,7 @@
 #include "proto/ra.pb.h"
 #include "ra/store.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 // Retry-After while an attempt is running right now (none is scheduled).
 inline constexpr int kInFlightRetryAfterSeconds = 1;
@@ -17,9 +17,9 @@ inline constexpr int kInFlightRetryAfterSeconds = 1;
 // while processing, pointing just after the next attempt (§8.2); the
 // challenge's error is the latest problem, also while processing (erratum
 // 5732).
-AuthorizationResponse RenderAuthorization(const AuthzRecord& record,
-                                          absl::Time now);
+::ra::AuthorizationResponse RenderAuthorization(const AuthzRecord& record,
+                                                absl::Time now);
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_AUTHZ_VIEW_H_

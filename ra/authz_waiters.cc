@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace ra {
+namespace acmeva::ra {
 
 uint64_t AuthzWaiters::Add(int64_t id, Wake wake) {
   absl::MutexLock lock(&mu_);
@@ -48,4 +48,4 @@ size_t AuthzWaiters::size() const {
   return n;
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

@@ -12,7 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 class AuthzWaiters {
  public:
@@ -35,6 +35,6 @@ class AuthzWaiters {
       ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_AUTHZ_WAITERS_H_

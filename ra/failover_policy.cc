@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace ra {
+namespace acmeva::ra {
 
 int DefaultMaxTries(int num_vas) { return 2 * num_vas; }
 
@@ -67,4 +67,4 @@ AfterFailedTry DecideAfterFailedTry(const FailoverPolicy& policy,
   return AfterFailedTry::kNextTry;
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

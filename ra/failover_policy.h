@@ -18,7 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 struct FailoverPolicy {
   // Tries per call phase, over all VAs; see DefaultMaxTries.
@@ -84,6 +84,6 @@ enum class AfterFailedTry {
 AfterFailedTry DecideAfterFailedTry(const FailoverPolicy& policy,
                                     const FailedTry& failed);
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_FAILOVER_POLICY_H_

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 absl::Duration BaseBackoff(const RevalidationPolicy& policy, int retry_number) {
   double factor = 1.0;
@@ -46,4 +46,4 @@ RevalidationDecision DecideRevalidation(const RevalidationPolicy& policy,
   return decision;
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

@@ -7,7 +7,7 @@
 
 #include "absl/time/time.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 struct RevalidationPolicy {
   // Attempts in total, the first included; 1 turns retries off (Boulder's
@@ -50,6 +50,6 @@ RevalidationDecision DecideRevalidation(const RevalidationPolicy& policy,
 // The un-jittered delay before retry `retry_number` (1-based).
 absl::Duration BaseBackoff(const RevalidationPolicy& policy, int retry_number);
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_REVALIDATION_POLICY_H_

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace ra {
+namespace acmeva::ra {
 
 Scheduler::Scheduler(int threads) {
   if (threads < 1) threads = 1;
@@ -64,4 +64,4 @@ void Scheduler::Work() {
   }
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

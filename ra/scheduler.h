@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 class Scheduler {
  public:
@@ -57,6 +57,6 @@ class Scheduler {
   std::vector<std::thread> workers_;
 };
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_SCHEDULER_H_

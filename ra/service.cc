@@ -11,21 +11,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_decoded_request.h"
+#include "common/grpc_status.h"
 #include "ra/authz_view.h"
 #include "ra/token.h"
 #include "va/challenge_registry.h"
 #include "va/identifier.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
-bool IsFinalStatus(const AuthorizationResponse& response) {
+bool IsFinalStatus(const ::ra::AuthorizationResponse& response) {
   return response.authz().status() != "pending";
 }
 
@@ -37,7 +32,7 @@ struct RaService::LongPoll : std::enable_shared_from_this<LongPoll> {
   RaService* service = nullptr;
   grpc::CallbackServerContext* context = nullptr;
   grpc::ServerUnaryReactor* reactor = nullptr;
-  AuthorizationResponse* response = nullptr;
+  ::ra::AuthorizationResponse* response = nullptr;
   int64_t id = 0;
   absl::Time answer_by;
   uint64_t handle = 0;
@@ -56,7 +51,7 @@ struct RaService::LongPoll : std::enable_shared_from_this<LongPoll> {
       return;
     }
     const absl::Time now = absl::Now();
-    AuthorizationResponse view = RenderAuthorization(*record, now);
+    ::ra::AuthorizationResponse view = RenderAuthorization(*record, now);
     if (IsFinalStatus(view) || now >= answer_by ||
         service->shutting_down_.load() || context->IsCancelled()) {
       *response = std::move(view);
@@ -78,7 +73,7 @@ struct RaService::LongPoll : std::enable_shared_from_this<LongPoll> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     done = true;
     service->waiters_->Remove(id, handle);
-    reactor->Finish(ToGrpc(status));
+    reactor->Finish(common::ToGrpc(status));
   }
 };
 
@@ -111,8 +106,9 @@ void RaService::StartShutdown() {
 grpc::ServerUnaryReactor* RaService::Defer(grpc::CallbackServerContext* context,
                                            std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool posted = scheduler_->Post(
-      [reactor, work = std::move(work)] { reactor->Finish(ToGrpc(work())); });
+  const bool posted = scheduler_->Post([reactor, work = std::move(work)] {
+    reactor->Finish(common::ToGrpc(work()));
+  });
   if (!posted) {
     reactor->Finish(
         grpc::Status(grpc::StatusCode::UNAVAILABLE, "the RA is shutting down"));
@@ -122,7 +118,8 @@ grpc::ServerUnaryReactor* RaService::Defer(grpc::CallbackServerContext* context,
 
 grpc::ServerUnaryReactor* RaService::NewAuthorization(
     grpc::CallbackServerContext* context,
-    const NewAuthorizationRequest* request, AuthorizationResponse* response) {
+    const ::ra::NewAuthorizationRequest* request,
+    ::ra::AuthorizationResponse* response) {
   return Defer(context, [this, request, response] {
     return DoNewAuthorization(*request, response);
   });
@@ -130,15 +127,16 @@ grpc::ServerUnaryReactor* RaService::NewAuthorization(
 
 grpc::ServerUnaryReactor* RaService::PerformValidation(
     grpc::CallbackServerContext* context,
-    const PerformValidationRequest* request, AuthorizationResponse* response) {
+    const ::ra::PerformValidationRequest* request,
+    ::ra::AuthorizationResponse* response) {
   return Defer(context, [this, request, response] {
     return DoPerformValidation(*request, response);
   });
 }
 
 grpc::ServerUnaryReactor* RaService::GetAuthorization(
-    grpc::CallbackServerContext* context, const AuthorizationID* request,
-    AuthorizationResponse* response) {
+    grpc::CallbackServerContext* context, const ::ra::AuthorizationID* request,
+    ::ra::AuthorizationResponse* response) {
   return Defer(context, [this, request, response] {
     return DoGetAuthorization(request->id(), response);
   });
@@ -146,7 +144,8 @@ grpc::ServerUnaryReactor* RaService::GetAuthorization(
 
 grpc::ServerUnaryReactor* RaService::WaitAuthorization(
     grpc::CallbackServerContext* context,
-    const WaitAuthorizationRequest* request, AuthorizationResponse* response) {
+    const ::ra::WaitAuthorizationRequest* request,
+    ::ra::AuthorizationResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (request->id() <= 0) {
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -197,7 +196,8 @@ grpc::ServerUnaryReactor* RaService::WaitAuthorization(
 }
 
 absl::Status RaService::DoNewAuthorization(
-    const NewAuthorizationRequest& request, AuthorizationResponse* response) {
+    const ::ra::NewAuthorizationRequest& request,
+    ::ra::AuthorizationResponse* response) {
   if (request.registrationid() <= 0) {
     return absl::InvalidArgumentError(
         "registrationID: must be a positive account ID");
@@ -239,8 +239,8 @@ absl::Status RaService::DoNewAuthorization(
   return absl::OkStatus();
 }
 
-absl::Status RaService::DoGetAuthorization(int64_t id,
-                                           AuthorizationResponse* response) {
+absl::Status RaService::DoGetAuthorization(
+    int64_t id, ::ra::AuthorizationResponse* response) {
   if (id <= 0) {
     return absl::InvalidArgumentError(
         "id: must be a positive authorization ID");
@@ -267,12 +267,13 @@ absl::Status RaService::ExpediteRetry(const AuthzRecord& record,
 }
 
 absl::Status RaService::DoPerformValidation(
-    const PerformValidationRequest& request, AuthorizationResponse* response) {
+    const ::ra::PerformValidationRequest& request,
+    ::ra::AuthorizationResponse* response) {
   if (request.id() <= 0) {
     return absl::InvalidArgumentError(
         "id: must be a positive authorization ID");
   }
-  if (request.proof_case() == PerformValidationRequest::PROOF_NOT_SET) {
+  if (request.proof_case() == ::ra::PerformValidationRequest::PROOF_NOT_SET) {
     return absl::InvalidArgumentError(
         "keyAuthorization or jwkThumbprint: one is required");
   }
@@ -301,7 +302,8 @@ absl::Status RaService::DoPerformValidation(
     // A type without a token gets "." thumbprint, as Boulder's RA sends.
     const std::string token = challenge->UsesToken() ? record->token : "";
     std::string key_authorization;
-    if (request.proof_case() == PerformValidationRequest::kJwkThumbprint) {
+    if (request.proof_case() ==
+        ::ra::PerformValidationRequest::kJwkThumbprint) {
       absl::StatusOr<std::string> ka = KeyAuthorizationFromThumbprint(
           token, request.jwkthumbprint(), "jwkThumbprint");
       if (!ka.ok()) return ka.status();
@@ -342,4 +344,4 @@ absl::Status RaService::DoPerformValidation(
   return absl::AbortedError("authorization changed concurrently; try again");
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

@@ -13,7 +13,7 @@
 #include "ra/store.h"
 #include "ra/validation_runner.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 struct ServiceOptions {
   // A pending authorization nobody answers expires after this (Boulder's
@@ -29,7 +29,7 @@ struct ServiceOptions {
   absl::Duration default_max_wait = absl::Seconds(60);
 };
 
-class RaService final : public RA::CallbackService {
+class RaService final : public ::ra::RA::CallbackService {
  public:
   // `waiters` must be the registry the runner notifies on finalization.
   RaService(Store* store, ValidationRunner* runner, Scheduler* scheduler,
@@ -41,26 +41,29 @@ class RaService final : public RA::CallbackService {
 
   grpc::ServerUnaryReactor* NewAuthorization(
       grpc::CallbackServerContext* context,
-      const NewAuthorizationRequest* request,
-      AuthorizationResponse* response) override;
+      const ::ra::NewAuthorizationRequest* request,
+      ::ra::AuthorizationResponse* response) override;
   grpc::ServerUnaryReactor* PerformValidation(
       grpc::CallbackServerContext* context,
-      const PerformValidationRequest* request,
-      AuthorizationResponse* response) override;
+      const ::ra::PerformValidationRequest* request,
+      ::ra::AuthorizationResponse* response) override;
   grpc::ServerUnaryReactor* GetAuthorization(
-      grpc::CallbackServerContext* context, const AuthorizationID* request,
-      AuthorizationResponse* response) override;
+      grpc::CallbackServerContext* context,
+      const ::ra::AuthorizationID* request,
+      ::ra::AuthorizationResponse* response) override;
   grpc::ServerUnaryReactor* WaitAuthorization(
       grpc::CallbackServerContext* context,
-      const WaitAuthorizationRequest* request,
-      AuthorizationResponse* response) override;
+      const ::ra::WaitAuthorizationRequest* request,
+      ::ra::AuthorizationResponse* response) override;
 
   // The synchronous logic behind the handlers (also used by tests).
-  absl::Status DoNewAuthorization(const NewAuthorizationRequest& request,
-                                  AuthorizationResponse* response);
-  absl::Status DoPerformValidation(const PerformValidationRequest& request,
-                                   AuthorizationResponse* response);
-  absl::Status DoGetAuthorization(int64_t id, AuthorizationResponse* response);
+  absl::Status DoNewAuthorization(const ::ra::NewAuthorizationRequest& request,
+                                  ::ra::AuthorizationResponse* response);
+  absl::Status DoPerformValidation(
+      const ::ra::PerformValidationRequest& request,
+      ::ra::AuthorizationResponse* response);
+  absl::Status DoGetAuthorization(int64_t id,
+                                  ::ra::AuthorizationResponse* response);
 
  private:
   struct LongPoll;
@@ -79,6 +82,6 @@ class RaService final : public RA::CallbackService {
   std::atomic<bool> shutting_down_{false};
 };
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_SERVICE_H_

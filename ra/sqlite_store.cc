@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "proto/ra.pb.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 // Schema migrations, applied in order, each once, each in its own
@@ -211,7 +211,7 @@ absl::StatusOr<AuthzRecord> RowToRecord(Statement& s) {
     r.problem = std::move(problem);
   }
   if (!s.IsNull(15)) {
-    ValidationRecords records;
+    ::ra::ValidationRecords records;
     if (!records.ParseFromString(s.Blob(15))) {
       return absl::DataLossError(
           absl::StrCat("authorization ", r.id, ": unreadable records"));
@@ -608,7 +608,7 @@ absl::Status SqliteStore::Finalize(int64_t id, const std::string& owner,
     s.BindNull(5);
   }
   s.BindProblem(6, result.problem ? &*result.problem : nullptr);
-  ValidationRecords records;
+  ::ra::ValidationRecords records;
   for (const auto& r : result.records) *records.add_records() = r;
   s.BindBlob(7, records.SerializeAsString());
   s.Bind(8, id);
@@ -667,4 +667,4 @@ absl::StatusOr<std::vector<AuthzEventRecord>> SqliteStore::ListEvents(
   return events;
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

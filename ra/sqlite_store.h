@@ -14,7 +14,7 @@
 
 struct sqlite3;
 
-namespace ra {
+namespace acmeva::ra {
 
 class SqliteStore : public Store {
  public:
@@ -91,6 +91,6 @@ class SqliteStore : public Store {
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_SQLITE_STORE_H_

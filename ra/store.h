@@ -17,7 +17,7 @@
 #include "proto/core.pb.h"
 #include "ra/authz_state.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 struct AuthzRecord {
   int64_t id = 0;
@@ -127,6 +127,6 @@ class Store {
       int64_t id) = 0;
 };
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_STORE_H_

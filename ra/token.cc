@@ -7,7 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 constexpr size_t kTokenBytes = 32;
@@ -61,4 +61,4 @@ absl::Status CheckKeyAuthorization(std::string_view token,
       .status();
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

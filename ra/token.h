@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 // 32 bytes from OpenSSL's CSPRNG (RAND_bytes), base64url without padding:
 // 43 characters, 256 bits of entropy (§8.1 asks for at least 128).
@@ -29,6 +29,6 @@ absl::Status CheckKeyAuthorization(std::string_view token,
                                    std::string_view key_authorization,
                                    std::string_view field);
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_TOKEN_H_

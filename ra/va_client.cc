@@ -16,7 +16,7 @@
 #include "proto/va.grpc.pb.h"
 #include "ra/failover_policy.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 // grpc::StatusCode and absl::StatusCode share their values.
@@ -60,8 +60,8 @@ class GrpcVaClient : public VaClient {
       backend.address = address;
       backend.channel =
           grpc::CreateCustomChannel(address, options_.credentials, args);
-      backend.dcv = va::VA::NewStub(backend.channel);
-      backend.caa = va::CAA::NewStub(backend.channel);
+      backend.dcv = ::va::VA::NewStub(backend.channel);
+      backend.caa = ::va::CAA::NewStub(backend.channel);
       backends_.push_back(std::move(backend));
     }
   }
@@ -93,8 +93,8 @@ class GrpcVaClient : public VaClient {
   struct Backend {
     std::string address;
     std::shared_ptr<grpc::Channel> channel;
-    std::unique_ptr<va::VA::Stub> dcv;
-    std::unique_ptr<va::CAA::Stub> caa;
+    std::unique_ptr<::va::VA::Stub> dcv;
+    std::unique_ptr<::va::CAA::Stub> caa;
   };
 
   // One validation attempt; one RPC of it is in flight at a time.
@@ -111,10 +111,10 @@ class GrpcVaClient : public VaClient {
     int patient_repeats = 0;
     std::unique_ptr<grpc::Alarm> alarm;  // the sleep before a repeat
     std::vector<core::ValidationRecord> records;
-    va::PerformValidationRequest dcv_request;
-    va::ValidationResult dcv_response;
-    va::IsCAAValidRequest caa_request;
-    va::IsCAAValidResponse caa_response;
+    ::va::PerformValidationRequest dcv_request;
+    ::va::ValidationResult dcv_response;
+    ::va::IsCAAValidRequest caa_request;
+    ::va::IsCAAValidResponse caa_response;
     std::unique_ptr<grpc::ClientContext> context;
   };
 
@@ -361,4 +361,4 @@ absl::StatusOr<std::unique_ptr<VaClient>> NewGrpcVaClient(
   return std::unique_ptr<VaClient>(new GrpcVaClient(std::move(options)));
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

@@ -19,7 +19,7 @@ namespace grpc {
 class ChannelCredentials;
 }
 
-namespace ra {
+namespace acmeva::ra {
 
 struct VaRequest {
   int64_t authz_id = 0;
@@ -76,6 +76,6 @@ struct GrpcVaClientOptions {
 absl::StatusOr<std::unique_ptr<VaClient>> NewGrpcVaClient(
     GrpcVaClientOptions options);
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_VA_CLIENT_H_

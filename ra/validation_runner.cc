@@ -11,7 +11,7 @@
 #include "common/json_log.h"
 #include "va/challenge_registry.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 struct ValidationRunner::Core : std::enable_shared_from_this<Core> {
   Core(Store* store, VaClient* va, Scheduler* scheduler, RunnerOptions options,
@@ -292,4 +292,4 @@ int ValidationRunner::in_flight() const {
   return core_->in_flight;
 }
 
-}  // namespace ra
+}  // namespace acmeva::ra

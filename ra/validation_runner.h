@@ -19,7 +19,7 @@
 #include "ra/store.h"
 #include "ra/va_client.h"
 
-namespace ra {
+namespace acmeva::ra {
 
 struct RunnerOptions {
   // Stable name of this RA instance; leases are owned by
@@ -83,6 +83,6 @@ class ValidationRunner {
   std::shared_ptr<Core> core_;
 };
 
-}  // namespace ra
+}  // namespace acmeva::ra
 
 #endif  // RA_VALIDATION_RUNNER_H_

@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "va/caa_params.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 // The relevant RRset split the way the decision needs it (Boulder's
@@ -219,4 +219,4 @@ void CheckCaa(dns::Resolver& resolver, const CaaConfig& config,
   }
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -13,7 +13,7 @@
 #include "va/dns/resolver.h"
 #include "va/problem.h"
 
-namespace va {
+namespace acmeva::va {
 
 struct CaaConfig {
   std::string issuer_domain;                      // e.g. "letsencrypt.org"
@@ -40,6 +40,6 @@ void CheckCaa(dns::Resolver& resolver, const CaaConfig& config,
               CaaRequest request, absl::Time deadline,
               absl::AnyInvocable<void(CaaResult) &&> done);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_CAA_H_

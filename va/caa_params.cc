@@ -9,12 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/string_view_bridge.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
-
-// Debian's absl has its own string_view type (not std::string_view).
-absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 
@@ -166,4 +164,4 @@ bool CaaValidationMethodMatches(const CaaIssueValue& value,
   return found;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

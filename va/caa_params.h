@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace va {
+namespace acmeva::va {
 
 struct CaaIssueValue {
   std::string issuer_domain;  // empty: "no CA may issue" (e.g. value ";")
@@ -43,6 +43,6 @@ bool CaaAccountUriMatches(const CaaIssueValue& value,
 bool CaaValidationMethodMatches(const CaaIssueValue& value,
                                 std::string_view method);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_CAA_PARAMS_H_

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace va {
+namespace acmeva::va {
 
 std::optional<Problem> ChallengeValidator::RemoteDisagreement(
     const DcvResult&, std::string_view) const {
@@ -19,4 +19,4 @@ std::string AccountUri(const ChallengeConfig& config, int64_t account_id) {
   return absl::StrCat(config.account_uri_prefixes.front(), account_id);
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -19,7 +19,7 @@
 #include "va/dns/resolver.h"
 #include "va/problem.h"
 
-namespace va {
+namespace acmeva::va {
 
 // The outcome of one local DCV check, whatever the type.
 struct DcvResult {
@@ -97,6 +97,6 @@ std::string AccountUri(const ChallengeConfig& config, int64_t account_id);
 // (every DNS challenge type validates a wildcard at its base name).
 std::string StripWildcard(std::string_view identifier);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_CHALLENGE_H_

@@ -4,7 +4,7 @@
 #include "va/dns_account01.h"
 #include "va/dns_persist01.h"
 
-namespace va {
+namespace acmeva::va {
 
 const std::vector<const ChallengeValidator*>& AllChallenges() {
   // Register a new challenge type here (and nowhere else).
@@ -23,4 +23,4 @@ const ChallengeValidator* FindChallenge(std::string_view type) {
   return nullptr;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -10,7 +10,7 @@
 
 #include "va/challenge.h"
 
-namespace va {
+namespace acmeva::va {
 
 // Null for an unknown type.
 const ChallengeValidator* FindChallenge(std::string_view type);
@@ -18,6 +18,6 @@ const ChallengeValidator* FindChallenge(std::string_view type);
 // Every registered validator, in the order an authorization offers them.
 const std::vector<const ChallengeValidator*>& AllChallenges();
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_CHALLENGE_REGISTRY_H_

@@ -13,7 +13,7 @@
 #include "proto/va.pb.h"
 #include "va/problem.h"
 
-namespace va {
+namespace acmeva::va {
 
 // Empty problem: the quorum corroborated the local result.
 using CorroborationDone = absl::AnyInvocable<void(std::optional<Problem>) &&>;
@@ -35,6 +35,6 @@ class Corroborator {
                               absl::Time deadline, CorroborationDone done) = 0;
 };
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_CORROBORATOR_H_

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-namespace va {
+namespace acmeva::va {
 
 std::optional<absl::Time> CallerDeadline(int64_t unix_seconds,
                                          int32_t nanoseconds) {
@@ -24,4 +24,4 @@ absl::Time ValidationDeadline(absl::Time now,
   return std::min(*caller_deadline - reserve, fallback);
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -8,7 +8,7 @@
 
 #include "absl/time/time.h"
 
-namespace va {
+namespace acmeva::va {
 
 struct DeadlineConfig {
   // Used when the caller sets no deadline: a validation never runs unbounded.
@@ -44,6 +44,6 @@ absl::Time ValidationDeadline(absl::Time now,
                               std::optional<absl::Time> caller_deadline,
                               const DeadlineConfig& config);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_DEADLINE_H_

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "va/key_authorization.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 constexpr absl::string_view kChallengePrefix = "_acme-challenge.";
@@ -135,4 +135,4 @@ const ChallengeValidator& Dns01Validator() {
   return kValidator;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

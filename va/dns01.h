@@ -10,7 +10,7 @@
 #include "va/challenge.h"
 #include "va/dns/resolver.h"
 
-namespace va {
+namespace acmeva::va {
 
 // Older name of the shared result type.
 using Dns01Result = DcvResult;
@@ -31,6 +31,6 @@ void CheckDns01(dns::Resolver& resolver, std::string identifier,
 
 const ChallengeValidator& Dns01Validator();
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_DNS01_H_

@@ -8,7 +8,7 @@
 #include "va/dns01.h"
 #include "va/key_authorization.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 constexpr char kBase32Lower[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -114,4 +114,4 @@ const ChallengeValidator& DnsAccount01Validator() {
   return kValidator;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

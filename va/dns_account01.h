@@ -10,7 +10,7 @@
 
 #include "va/challenge.h"
 
-namespace va {
+namespace acmeva::va {
 
 // Lower-case base32 (RFC 4648 alphabet) of the first 10 bytes of
 // SHA-256(account_uri): always 16 characters, no padding.
@@ -22,6 +22,6 @@ std::string DnsAccount01Name(std::string_view account_uri,
 
 const ChallengeValidator& DnsAccount01Validator();
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_DNS_ACCOUNT01_H_

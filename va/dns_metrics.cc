@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 // 0..4 for the record types the VA asks for (DnsMetrics::kTypes).
@@ -130,4 +130,4 @@ void DnsMetrics::OnInFlightChange(int delta) {
   in_flight_->Add(in_flight_series_, delta);
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -7,7 +7,7 @@
 #include "common/metrics.h"
 #include "va/dns/dns_observer.h"
 
-namespace va {
+namespace acmeva::va {
 
 class DnsMetrics final : public dns::DnsObserver {
  public:
@@ -49,6 +49,6 @@ class DnsMetrics final : public dns::DnsObserver {
   common::MetricFamily::Series* in_flight_series_;
 };
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_DNS_METRICS_H_

@@ -7,7 +7,7 @@
 #include "va/key_authorization.h"
 #include "va/persist_record.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 constexpr char kPersistPrefix[] = "_validation-persist.";
@@ -162,4 +162,4 @@ const ChallengeValidator& DnsPersist01Validator() {
   return kValidator;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -12,7 +12,7 @@
 #include "va/challenge.h"
 #include "va/dns/resolver.h"
 
-namespace va {
+namespace acmeva::va {
 
 // The decision over one TXT answer for `hostname` (no "*."), Boulder's
 // validateDNSPersist01 after the lookup. `issuer_domain` is normalized.
@@ -24,6 +24,6 @@ DcvResult EvaluatePersistTxt(const dns::LookupResult& lookup,
 
 const ChallengeValidator& DnsPersist01Validator();
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_DNS_PERSIST01_H_

@@ -1,6 +1,6 @@
 #include "va/dnssec_fail_closed.h"
 
-namespace va {
+namespace acmeva::va {
 
 std::optional<Problem> DnssecFailClosed(const dns::ResolverHealth* health) {
   if (health == nullptr || health->UsableCount() > 0) return std::nullopt;
@@ -14,4 +14,4 @@ std::optional<Problem> DnssecFailClosed(const dns::ResolverHealth* health) {
   return p;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -10,12 +10,12 @@
 #include "va/dns/resolver_health.h"
 #include "va/problem.h"
 
-namespace va {
+namespace acmeva::va {
 
 // The problem to answer with, or nullopt to go on. `health` null: the
 // canary is off (--dnssec-canary=off) and nothing is checked.
 std::optional<Problem> DnssecFailClosed(const dns::ResolverHealth* health);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_DNSSEC_FAIL_CLOSED_H_

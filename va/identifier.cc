@@ -7,12 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/string_view_bridge.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
-
-// Debian's absl has its own string_view type (not std::string_view).
-absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 std::vector<std::string_view> SplitLabels(std::string_view name) {
   std::vector<std::string_view> labels;
@@ -213,4 +211,4 @@ absl::Status ValidateDnsName(std::string_view name, bool allow_wildcard,
   return absl::OkStatus();
 }
 
-}  // namespace va
+}  // namespace acmeva::va

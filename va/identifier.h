@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 
-namespace va {
+namespace acmeva::va {
 
 // OK when `name` is a valid, lower-case, fully-qualified DNS name without a
 // trailing dot: at most 253 octets, labels of 1-63 letters, digits and
@@ -18,6 +18,6 @@ namespace va {
 absl::Status ValidateDnsName(std::string_view name, bool allow_wildcard,
                              std::string_view field);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_IDENTIFIER_H_

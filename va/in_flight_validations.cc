@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace va {
+namespace acmeva::va {
 
 uint64_t InFlightValidations::Add(Validation validation) {
   absl::MutexLock lock(&mu_);
@@ -33,4 +33,4 @@ std::vector<InFlightValidations::Validation> InFlightValidations::Snapshot()
   return out;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -14,7 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace va {
+namespace acmeva::va {
 
 class InFlightValidations {
  public:
@@ -39,6 +39,6 @@ class InFlightValidations {
   absl::flat_hash_map<uint64_t, Validation> calls_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_IN_FLIGHT_VALIDATIONS_H_

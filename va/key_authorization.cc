@@ -3,7 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
@@ -50,4 +50,4 @@ absl::Status ValidateKeyAuthorization(std::string_view token,
   return absl::OkStatus();
 }
 
-}  // namespace va
+}  // namespace acmeva::va

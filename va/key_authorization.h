@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 
-namespace va {
+namespace acmeva::va {
 
 // Base64url without padding, non-empty (RFC 8555 §8.1 tokens, thumbprints).
 bool IsBase64Url(std::string_view s);
@@ -21,6 +21,6 @@ absl::Status ValidateKeyAuthorization(std::string_view token,
                                       std::string_view key_authorization,
                                       bool allow_empty_token_part);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_KEY_AUTHORIZATION_H_

@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "va/quorum.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 // BR §3.2.2.9 as amended by ballot SC-067. The quorum columns are the same
@@ -87,4 +87,4 @@ absl::StatusOr<MpicStartupDecision> DecideMpicStartup(
   return out;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

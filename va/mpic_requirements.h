@@ -13,7 +13,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/types/span.h"
 
-namespace va {
+namespace acmeva::va {
 
 // One row: from `effective` (UTC day) on, until the next row.
 struct MpicRequirement {
@@ -65,6 +65,6 @@ struct MpicStartupDecision {
 absl::StatusOr<MpicStartupDecision> DecideMpicStartup(
     const MpicStartupInput& input);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_MPIC_REQUIREMENTS_H_

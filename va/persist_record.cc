@@ -5,11 +5,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/string_view_bridge.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
-absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
 
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
@@ -216,4 +216,4 @@ std::optional<std::string> PersistMismatch(const PersistParams& params,
   return std::nullopt;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

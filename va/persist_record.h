@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace va {
+namespace acmeva::va {
 
 struct PersistParams {
   std::string account_uri;               // never empty once parsed
@@ -53,6 +53,6 @@ std::optional<std::string> PersistMismatch(const PersistParams& params,
 // Go's %q for the ASCII texts these details quote.
 std::string GoQuote(std::string_view s);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_PERSIST_RECORD_H_

@@ -5,13 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/string_view_bridge.h"
 #include "proto/core.pb.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
-
-// Debian's absl has its own string_view type (not std::string_view).
-absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 // Boulder's wording for each way a lookup can fail (bdns/problem.go). The
 // deadline case says "timed out" because that is what the user sees when the
@@ -307,4 +305,4 @@ Problem FromProto(const core::ProblemDetails& in) {
   return p;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -13,7 +13,7 @@ namespace core {
 class ProblemDetails;
 }
 
-namespace va {
+namespace acmeva::va {
 
 enum class ProblemType {
   kDns,             // 400
@@ -67,6 +67,6 @@ Problem WithDetailPrefix(Problem problem, std::string_view prefix);
 void ToProto(const Problem& problem, core::ProblemDetails* out);
 Problem FromProto(const core::ProblemDetails& in);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_PROBLEM_H_

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace va {
+namespace acmeva::va {
 
 int MaxAllowedRemoteFailures(int remotes) {
   if (remotes < 2) return 0;
@@ -45,4 +45,4 @@ QuorumState EvaluateQuorum(const QuorumTally& tally) {
   return QuorumState::kPending;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace va {
+namespace acmeva::va {
 
 // Passing perspectives must span at least this many distinct RIRs.
 inline constexpr int kRequiredDistinctRirs = 2;
@@ -43,6 +43,6 @@ QuorumState EvaluateQuorum(const QuorumTally& tally);
 // Distinct values, in first-seen order.
 std::vector<std::string> DistinctRirs(const std::vector<std::string>& rirs);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_QUORUM_H_

@@ -17,10 +17,11 @@
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_callback_queue.h"
 #include "common/json_log.h"
+#include "common/string_view_bridge.h"
 #include "proto/va.grpc.pb.h"
 #include "va/quorum.h"
 
-namespace va {
+namespace acmeva::va {
 
 struct RemoteEndpoint {
   RemoteVaConfig config;
@@ -47,9 +48,6 @@ namespace {
 using Metrics = RemotePerspectives::Metrics;
 
 constexpr std::string_view kPrefix = "During secondary validation: ";
-
-// Debian's absl has its own string_view type (not std::string_view).
-absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 enum class RemoteOutcome {
   kPass,
@@ -634,4 +632,4 @@ void RemotePerspectives::CorroborateCaa(const ::va::IsCAAValidRequest& request,
       });
 }
 
-}  // namespace va
+}  // namespace acmeva::va

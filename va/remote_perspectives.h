@@ -20,7 +20,7 @@
 #include "va/corroborator.h"
 #include "va/remote_va_config.h"
 
-namespace va {
+namespace acmeva::va {
 
 struct RemotePerspectivesConfig {
   std::vector<RemoteVaConfig> remotes;
@@ -86,6 +86,6 @@ class RemotePerspectives final : public Corroborator {
   std::shared_ptr<FanoutTracker> tracker_;
 };
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_REMOTE_PERSPECTIVES_H_

@@ -10,12 +10,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/string_view_bridge.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
-
-// Debian's absl has its own string_view type (not std::string_view).
-absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 std::string_view Trim(std::string_view s) {
   const absl::string_view t = absl::StripAsciiWhitespace(Av(s));
@@ -152,4 +150,4 @@ absl::StatusOr<std::vector<RemoteVaConfig>> ParseRemoteVas(
   return remotes;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

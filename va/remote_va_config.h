@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace va {
+namespace acmeva::va {
 
 inline constexpr int kDefaultMinRemotePerspectives = 3;
 
@@ -49,6 +49,6 @@ absl::StatusOr<RemoteVaConfig> ParseRemoteVa(std::string_view value);
 absl::StatusOr<std::vector<RemoteVaConfig>> ParseRemoteVas(
     const std::vector<std::string>& values);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_REMOTE_VA_CONFIG_H_

@@ -4,13 +4,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/string_view_bridge.h"
 #include "va/challenge_registry.h"
 #include "va/identifier.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
-
-absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -111,4 +110,4 @@ absl::Status ValidateCaaRequest(const ::va::IsCAAValidRequest& req) {
   return absl::OkStatus();
 }
 
-}  // namespace va
+}  // namespace acmeva::va

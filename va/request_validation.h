@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "proto/va.pb.h"
 
-namespace va {
+namespace acmeva::va {
 
 // Methods DoCAA accepts for the RFC 8657 validationmethods match.
 bool IsKnownValidationMethod(std::string_view method);
@@ -23,6 +23,6 @@ int64_t AuthzIdOf(const ::va::IsCAAValidRequest& req);
 absl::Status ValidateDcvRequest(const ::va::PerformValidationRequest& req);
 absl::Status ValidateCaaRequest(const ::va::IsCAAValidRequest& req);
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_REQUEST_VALIDATION_H_

@@ -7,12 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_decoded_request.h"
+#include "common/grpc_status.h"
 #include "common/json_log.h"
 #include "va/challenge_registry.h"
 #include "va/dnssec_fail_closed.h"
 #include "va/request_validation.h"
 
-namespace va {
+namespace acmeva::va {
 
 namespace {
 
@@ -129,11 +130,6 @@ absl::Time EffectiveDeadline(const grpc::CallbackServerContext& ctx,
       absl::Now(), CallerDeadline(raw.tv_sec, raw.tv_nsec), config.deadline);
 }
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
-}
-
 void AuditLog(std::string_view msg, std::string_view kind,
               const ServiceConfig& config, const std::string& identifier,
               std::string_view method, int64_t authz_id, int64_t account_id,
@@ -206,7 +202,7 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
   if (absl::Status s = ValidateDcvRequest(*req); !s.ok()) {
     metrics_->Rejected(CallKind::kDcv, "invalid_argument");
     metrics_->Answered(CallKind::kDcv, "InvalidArgument", absl::Now() - start);
-    reactor->Finish(ToGrpc(s));
+    reactor->Finish(common::ToGrpc(s));
     return reactor;
   }
   const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
@@ -311,7 +307,7 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
   if (absl::Status s = ValidateCaaRequest(*req); !s.ok()) {
     metrics_->Rejected(CallKind::kCaa, "invalid_argument");
     metrics_->Answered(CallKind::kCaa, "InvalidArgument", absl::Now() - start);
-    reactor->Finish(ToGrpc(s));
+    reactor->Finish(common::ToGrpc(s));
     return reactor;
   }
   const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
@@ -366,4 +362,4 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
-}  // namespace va
+}  // namespace acmeva::va

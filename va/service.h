@@ -17,7 +17,7 @@
 #include "va/dns/resolver_health.h"
 #include "va/in_flight_validations.h"
 
-namespace va {
+namespace acmeva::va {
 
 struct ServiceConfig {
   std::string perspective = "Primary";
@@ -69,6 +69,6 @@ class CaaService final : public ::va::CAA::CallbackService {
   std::unique_ptr<ValidationMetrics> metrics_;
 };
 
-}  // namespace va
+}  // namespace acmeva::va
 
 #endif  // VA_SERVICE_H_

@@ -13,7 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 class Fd {
@@ -130,4 +130,4 @@ absl::StatusOr<std::string> HttpGet(absl::string_view host_port,
   return response.substr(header_end + 4);
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

@@ -9,7 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 // `host_port` is numeric: "127.0.0.1:9100" or "[::1]:9100". Returns the body
 // of a 200 response.
@@ -17,6 +17,6 @@ absl::StatusOr<std::string> HttpGet(absl::string_view host_port,
                                     absl::string_view path,
                                     absl::Duration timeout);
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_HTTP_GET_H_

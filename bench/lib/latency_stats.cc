@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace bench {
+namespace acmeva::bench {
 
 int64_t PercentileOfSorted(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -31,4 +31,4 @@ LatencySummary Summarize(std::vector<int64_t>& samples_us) {
   return s;
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace bench {
+namespace acmeva::bench {
 
 struct LatencySummary {
   int64_t count = 0;
@@ -24,6 +24,6 @@ int64_t PercentileOfSorted(const std::vector<int64_t>& sorted, double p);
 // Sorts `samples_us` in place.
 LatencySummary Summarize(std::vector<int64_t>& samples_us);
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_LATENCY_STATS_H_

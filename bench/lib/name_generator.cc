@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 uint64_t FirstWord(absl::string_view digest, size_t offset) {
@@ -122,4 +122,4 @@ absl::StatusOr<std::vector<std::string>> ReadNamesFile(
   return names;
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

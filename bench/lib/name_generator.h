@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 struct GeneratorOptions {
   uint64_t seed = 1;
@@ -73,6 +73,6 @@ std::string Base64UrlNoPad(absl::string_view bytes);
 // One name per line; blank lines and lines starting with '#' are skipped.
 absl::StatusOr<std::vector<std::string>> ReadNamesFile(const std::string& path);
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_NAME_GENERATOR_H_

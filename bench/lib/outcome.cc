@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 std::string OutcomeKey(absl::string_view grpc_code_name,
                        absl::string_view problem_type, bool transient) {
@@ -12,4 +12,4 @@ std::string OutcomeKey(absl::string_view grpc_code_name,
                    : std::string(problem_type);
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

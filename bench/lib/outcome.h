@@ -8,7 +8,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 // `grpc_code_name` is empty for an RPC that returned OK; `problem_type` is
 // empty for a result without a problem.
@@ -21,6 +21,6 @@ std::string OutcomeKey(absl::string_view grpc_code_name,
 // Whether OutcomeKey() named a success.
 inline bool IsValid(absl::string_view key) { return key == "valid"; }
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_OUTCOME_H_

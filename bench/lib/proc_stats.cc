@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -91,4 +91,4 @@ absl::Status ResetPeakRss(int pid) {
   return absl::OkStatus();
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 struct ProcSample {
   double cpu_seconds = 0;  // user + system
@@ -34,6 +34,6 @@ absl::StatusOr<ProcSample> ReadProcSample(int pid);
 // run's peak is its own. Needs to be the process's owner or root.
 absl::Status ResetPeakRss(int pid);
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_PROC_STATS_H_

@@ -5,7 +5,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 double SumSamples(absl::string_view text, absl::string_view metric) {
   double total = 0;
@@ -44,4 +44,4 @@ double SumSamples(absl::string_view text, absl::string_view metric) {
   return total;
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

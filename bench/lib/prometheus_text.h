@@ -5,12 +5,12 @@
 
 #include "absl/strings/string_view.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 // Sum over every series of `metric` (exact sample name, e.g.
 // "dns_query_time_count"), whatever its labels. 0 when absent.
 double SumSamples(absl::string_view text, absl::string_view metric);
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_PROMETHEUS_TEXT_H_

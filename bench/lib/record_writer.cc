@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "common/json_log.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 std::optional<Mode> ModeFromString(absl::string_view text) {
   if (text == "dcv") return Mode::kDcv;
@@ -120,4 +120,4 @@ void WriteDnsperfQueries(const std::vector<BenchName>& names, Mode mode,
   }
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "bench/lib/name_generator.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 enum class Mode { kDcv, kCaa, kBoth };
 std::optional<Mode> ModeFromString(absl::string_view text);
@@ -47,6 +47,6 @@ void WriteDnsperfQueries(const std::vector<BenchName>& names, Mode mode,
 std::vector<std::string> DistinctQueryNames(const std::vector<BenchName>& names,
                                             Mode mode);
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_RECORD_WRITER_H_

@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "common/json_log.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 std::string Ms(int64_t us) {
@@ -173,4 +173,4 @@ std::string FormatJson(const RunReport& r) {
       ",\"client_cpu_seconds\":", Num(r.client_cpu_seconds), "}\n");
 }
 
-}  // namespace bench
+}  // namespace acmeva::bench

@@ -11,7 +11,7 @@
 #include "bench/lib/latency_stats.h"
 #include "bench/lib/proc_stats.h"
 
-namespace bench {
+namespace acmeva::bench {
 
 // Counters scraped from the VA's /metrics, as deltas over the run.
 struct VaDnsCounters {
@@ -56,6 +56,6 @@ std::optional<double> DnsQueriesPerSecond(const RunReport& r);
 std::string FormatText(const RunReport& r);
 std::string FormatJson(const RunReport& r);
 
-}  // namespace bench
+}  // namespace acmeva::bench
 
 #endif  // BENCH_LIB_REPORT_H_

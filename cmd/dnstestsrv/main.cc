@@ -19,6 +19,8 @@
 #include "dnstestsrv/request_history.h"
 #include "dnstestsrv/responder.h"
 
+namespace common = acmeva::common;
+
 ABSL_FLAG(std::string, dns01, "127.0.0.1:8053",
           "DNS listen address, UDP and TCP (host:port or [ipv6]:port)");
 ABSL_FLAG(std::string, management, "127.0.0.1:8055",
@@ -61,28 +63,28 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(args.argc(), args.argv());
   if (absl::Status s = CheckFlags(); !s.ok()) return Fail(s.message());
 
-  dnstestsrv::RecordStore store;
-  dnstestsrv::FaultTable faults;
-  std::unique_ptr<dnstestsrv::RequestHistory> history;
+  acmeva::dnstestsrv::RecordStore store;
+  acmeva::dnstestsrv::FaultTable faults;
+  std::unique_ptr<acmeva::dnstestsrv::RequestHistory> history;
   if (absl::GetFlag(FLAGS_history)) {
-    history = std::make_unique<dnstestsrv::RequestHistory>(
+    history = std::make_unique<acmeva::dnstestsrv::RequestHistory>(
         static_cast<size_t>(absl::GetFlag(FLAGS_history_size)));
   }
-  dnstestsrv::ManagementApi api(&store, &faults, history.get());
+  acmeva::dnstestsrv::ManagementApi api(&store, &faults, history.get());
   if (const std::string path = absl::GetFlag(FLAGS_records); !path.empty()) {
     if (absl::Status s = api.LoadRecordsFile(path); !s.ok()) {
       return Fail(s.message());
     }
   }
-  dnstestsrv::ResponderOptions responder_options;
+  acmeva::dnstestsrv::ResponderOptions responder_options;
   responder_options.ttl = static_cast<uint32_t>(absl::GetFlag(FLAGS_ttl));
-  dnstestsrv::Responder responder(&store, &faults, history.get(),
-                                  responder_options);
+  acmeva::dnstestsrv::Responder responder(&store, &faults, history.get(),
+                                          responder_options);
 
-  dnstestsrv::DnsServerOptions dns_options;
+  acmeva::dnstestsrv::DnsServerOptions dns_options;
   dns_options.address = absl::GetFlag(FLAGS_dns01);
   dns_options.udp_threads = absl::GetFlag(FLAGS_udp_threads);
-  auto dns = dnstestsrv::DnsServer::Start(dns_options, &responder);
+  auto dns = acmeva::dnstestsrv::DnsServer::Start(dns_options, &responder);
   if (!dns.ok()) {
     return Fail(absl::StrCat("--dns01: DNS server: ", dns.status().message()));
   }

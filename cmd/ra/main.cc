@@ -27,6 +27,8 @@
 #include "ra/va_client.h"
 #include "ra/validation_runner.h"
 
+namespace common = acmeva::common;
+
 ABSL_FLAG(std::string, listen, "127.0.0.1:9094", "host:port to serve on");
 ABSL_FLAG(std::vector<std::string>, va, {},
           "VA addresses host:port[,host:port...]; each serves va.VA and "
@@ -96,21 +98,21 @@ absl::StatusOr<std::vector<std::string>> VaAddresses(
   return vas;
 }
 
-absl::StatusOr<std::unique_ptr<ra::VaClient>> ConnectVas(
+absl::StatusOr<std::unique_ptr<acmeva::ra::VaClient>> ConnectVas(
     const std::vector<std::string>& vas, const common::TlsFiles& tls) {
   common::TlsFiles va_tls = tls;
   va_tls.allowed_client_names.clear();
   va_tls.server_name_override = absl::GetFlag(FLAGS_va_server_name);
   auto credentials = common::MakeChannelCredentials(va_tls);
   if (!credentials.ok()) return credentials.status();
-  ra::GrpcVaClientOptions options;
+  acmeva::ra::GrpcVaClientOptions options;
   options.addresses = vas;
   options.credentials = *credentials;
-  return ra::NewGrpcVaClient(options);
+  return acmeva::ra::NewGrpcVaClient(options);
 }
 
-ra::RunnerOptions RunnerOptionsFromFlags() {
-  ra::RunnerOptions options;
+acmeva::ra::RunnerOptions RunnerOptionsFromFlags() {
+  acmeva::ra::RunnerOptions options;
   options.instance_id = absl::GetFlag(FLAGS_instance_id);
   options.valid_authz_lifetime = absl::GetFlag(FLAGS_valid_authz_lifetime);
   options.va_timeout = absl::GetFlag(FLAGS_va_timeout);
@@ -125,7 +127,8 @@ ra::RunnerOptions RunnerOptionsFromFlags() {
 }
 
 void LogServing(int port, const std::vector<std::string>& vas,
-                const std::string& owner, const ra::RunnerOptions& runner) {
+                const std::string& owner,
+                const acmeva::ra::RunnerOptions& runner) {
   common::Log(
       "info", "ra serving",
       common::JsonFields()
@@ -144,8 +147,8 @@ void LogServing(int port, const std::vector<std::string>& vas,
 // validation attempts in flight are recorded. Attempts still waiting for a
 // VA when `timeout` is up keep their leases and resume on the next start;
 // they are counted, and the exit status says the drain expired.
-int Drain(ra::RaService* service, common::GrpcListener* listener,
-          ra::ValidationRunner* runner, absl::Duration timeout) {
+int Drain(acmeva::ra::RaService* service, common::GrpcListener* listener,
+          acmeva::ra::ValidationRunner* runner, absl::Duration timeout) {
   service->StartShutdown();
   listener->Shutdown(absl::Now() + timeout);  // stops accepting, waits
   runner->Drain(timeout);
@@ -181,24 +184,24 @@ int main(int argc, char** argv) {
 
   auto tls = common::ServerTlsFilesFromFlags();
   if (!tls.ok()) return common::StartFailed(tls.status());
-  ra::SqliteStore::Options store_options;
+  acmeva::ra::SqliteStore::Options store_options;
   store_options.path = absl::GetFlag(FLAGS_db);
-  auto store = ra::SqliteStore::Open(store_options);
+  auto store = acmeva::ra::SqliteStore::Open(store_options);
   if (!store.ok()) return common::StartFailed(store.status().ToString());
   auto va_client = ConnectVas(vas, *tls);
   if (!va_client.ok()) return common::StartFailed(va_client.status());
 
-  const ra::RunnerOptions runner_options = RunnerOptionsFromFlags();
-  ra::Scheduler scheduler(absl::GetFlag(FLAGS_workers));
-  ra::AuthzWaiters waiters;
-  auto runner = std::make_unique<ra::ValidationRunner>(
+  const acmeva::ra::RunnerOptions runner_options = RunnerOptionsFromFlags();
+  acmeva::ra::Scheduler scheduler(absl::GetFlag(FLAGS_workers));
+  acmeva::ra::AuthzWaiters waiters;
+  auto runner = std::make_unique<acmeva::ra::ValidationRunner>(
       store->get(), va_client->get(), &scheduler, runner_options,
       [&waiters](int64_t id) { waiters.Notify(id); });
-  ra::ServiceOptions service_options;
+  acmeva::ra::ServiceOptions service_options;
   service_options.pending_authz_lifetime =
       absl::GetFlag(FLAGS_pending_authz_lifetime);
-  ra::RaService service(store->get(), runner.get(), &scheduler, &waiters,
-                        service_options);
+  acmeva::ra::RaService service(store->get(), runner.get(), &scheduler,
+                                &waiters, service_options);
   common::GrpcServerOptions server_options;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.tls = *tls;

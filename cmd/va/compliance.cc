@@ -28,14 +28,16 @@ ABSL_FLAG(std::string, dnssec_canary, "on",
           "DNSSEC requirement)");
 ABSL_FLAG(absl::Duration, dnssec_canary_interval, absl::Minutes(5),
           "Time between DNSSEC canary checks");
-ABSL_FLAG(std::string, dnssec_canary_signed, va::dns::kDefaultCanarySigned,
+ABSL_FLAG(std::string, dnssec_canary_signed,
+          acmeva::va::dns::kDefaultCanarySigned,
           "A DNSSEC-signed name with an A record: a validating resolver "
           "answers it with AD=1");
-ABSL_FLAG(std::string, dnssec_canary_bogus, va::dns::kDefaultCanaryBogus,
+ABSL_FLAG(std::string, dnssec_canary_bogus,
+          acmeva::va::dns::kDefaultCanaryBogus,
           "A name with a deliberately broken DNSSEC signature: a validating "
           "resolver answers SERVFAIL");
 
-namespace vacmd {
+namespace acmeva::vacmd {
 namespace {
 
 absl::StatusOr<absl::CivilDay> ComplianceDay() {
@@ -118,4 +120,4 @@ void ReportDnssecHealth(va::dns::DnssecCanary* canary,
   canary->Start();
 }
 
-}  // namespace vacmd
+}  // namespace acmeva::vacmd

@@ -17,7 +17,7 @@ namespace grpc {
 class HealthCheckServiceInterface;
 }
 
-namespace vacmd {
+namespace acmeva::vacmd {
 
 // The --min-remote-perspectives value RemotePerspectives must enforce for
 // `remotes`, from the BR table and today's UTC date (or --compliance-date).
@@ -38,6 +38,6 @@ absl::StatusOr<std::unique_ptr<va::dns::DnssecCanary>> StartDnssecCanary(
 void ReportDnssecHealth(va::dns::DnssecCanary* canary,
                         grpc::HealthCheckServiceInterface* health);
 
-}  // namespace vacmd
+}  // namespace acmeva::vacmd
 
 #endif  // CMD_VA_COMPLIANCE_H_

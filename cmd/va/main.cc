@@ -30,6 +30,9 @@
 #include "va/remote_va_config.h"
 #include "va/service.h"
 
+namespace common = acmeva::common;
+namespace vacmd = acmeva::vacmd;
+
 ABSL_FLAG(std::string, listen, "127.0.0.1:9092", "gRPC listen address");
 ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics address (empty: off)");
@@ -124,9 +127,10 @@ absl::Status CheckFlags() {
   return checks.status();
 }
 
-absl::StatusOr<std::unique_ptr<va::dns::CaresResolver>> StartResolver(
-    va::DnsMetrics* observer, const va::dns::ResolverHealth* health) {
-  va::dns::CaresResolverOptions options;
+absl::StatusOr<std::unique_ptr<acmeva::va::dns::CaresResolver>> StartResolver(
+    acmeva::va::DnsMetrics* observer,
+    const acmeva::va::dns::ResolverHealth* health) {
+  acmeva::va::dns::CaresResolverOptions options;
   options.servers = absl::GetFlag(FLAGS_dns_resolvers);
   options.retry.max_tries = absl::GetFlag(FLAGS_dns_tries);
   options.retry.per_try_timeout = absl::GetFlag(FLAGS_dns_timeout);
@@ -141,7 +145,7 @@ absl::StatusOr<std::unique_ptr<va::dns::CaresResolver>> StartResolver(
   options.loop_threads = absl::GetFlag(FLAGS_dns_loop_threads);
   options.observer = observer;
   options.health = health;
-  auto resolver = va::dns::CaresResolver::Create(options);
+  auto resolver = acmeva::va::dns::CaresResolver::Create(options);
   // The other DNS flags were checked above: what is left is an address.
   if (!resolver.ok()) {
     return absl::InvalidArgumentError(
@@ -150,8 +154,8 @@ absl::StatusOr<std::unique_ptr<va::dns::CaresResolver>> StartResolver(
   return resolver;
 }
 
-va::ServiceConfig ServiceConfigFromFlags() {
-  va::ServiceConfig config;
+acmeva::va::ServiceConfig ServiceConfigFromFlags() {
+  acmeva::va::ServiceConfig config;
   config.perspective = absl::GetFlag(FLAGS_perspective);
   config.rir = absl::GetFlag(FLAGS_rir);
   config.caa.issuer_domain = absl::GetFlag(FLAGS_issuer_domain);
@@ -162,13 +166,13 @@ va::ServiceConfig ServiceConfigFromFlags() {
 
 // Remote perspectives (primary only): the same binary, asked after a local
 // success. Null without --remote-va.
-absl::StatusOr<std::unique_ptr<va::RemotePerspectives>> StartRemotes(
+absl::StatusOr<std::unique_ptr<acmeva::va::RemotePerspectives>> StartRemotes(
     const std::vector<std::string>& remote_va_args, const common::TlsFiles& tls,
     common::MetricsRegistry* metrics) {
   if (remote_va_args.empty()) return nullptr;
-  auto parsed = va::ParseRemoteVas(remote_va_args);
+  auto parsed = acmeva::va::ParseRemoteVas(remote_va_args);
   if (!parsed.ok()) return parsed.status();
-  va::RemotePerspectivesConfig config;
+  acmeva::va::RemotePerspectivesConfig config;
   config.remotes = *std::move(parsed);
   auto minimum = vacmd::MpicMinimumAtStartup(
       config.remotes, absl::GetFlag(FLAGS_min_remote_perspectives));
@@ -177,7 +181,7 @@ absl::StatusOr<std::unique_ptr<va::RemotePerspectives>> StartRemotes(
   config.remote_timeout = absl::GetFlag(FLAGS_remote_timeout);
   config.tls = tls;
   config.tls.server_name_override = absl::GetFlag(FLAGS_remote_server_name);
-  auto created = va::RemotePerspectives::Create(config, metrics);
+  auto created = acmeva::va::RemotePerspectives::Create(config, metrics);
   if (!created.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--remote-va: ", created.status().message()));
@@ -226,7 +230,7 @@ absl::StatusOr<std::unique_ptr<common::HttpServer>> StartMetricsServer(
   return started;
 }
 
-void LogServing(int port, const va::ServiceConfig& config, bool tls,
+void LogServing(int port, const acmeva::va::ServiceConfig& config, bool tls,
                 size_t remotes) {
   common::Log("info", "va serving",
               common::JsonFields()
@@ -246,14 +250,14 @@ void LogServing(int port, const va::ServiceConfig& config, bool tls,
 // drain expired. (One that was answering just as time ran out may be
 // reported too: the record errs towards saying more.)
 int DrainAndStop(common::GrpcListener* listener,
-                 const va::InFlightValidations& in_flight,
+                 const acmeva::va::InFlightValidations& in_flight,
                  absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   absl::Notification stopped;
   std::atomic<bool> expired{false};
   std::thread watchdog([&] {
     if (stopped.WaitForNotificationWithDeadline(deadline)) return;
-    const std::vector<va::InFlightValidations::Validation> abandoned =
+    const std::vector<acmeva::va::InFlightValidations::Validation> abandoned =
         in_flight.Snapshot();
     if (abandoned.empty()) return;
     expired = true;
@@ -298,11 +302,11 @@ int main(int argc, char** argv) {
   auto tls = common::ServerTlsFilesFromFlags();
   if (!tls.ok()) return common::StartFailed(tls.status());
   common::MetricsRegistry metrics;
-  va::DnsMetrics dns_metrics(&metrics);
-  auto canary = vacmd::StartDnssecCanary(absl::GetFlag(FLAGS_dns_resolvers),
-                                         &metrics);
+  acmeva::va::DnsMetrics dns_metrics(&metrics);
+  auto canary =
+      vacmd::StartDnssecCanary(absl::GetFlag(FLAGS_dns_resolvers), &metrics);
   if (!canary.ok()) return common::StartFailed(canary.status());
-  const va::dns::ResolverHealth* dnssec_health =
+  const acmeva::va::dns::ResolverHealth* dnssec_health =
       *canary ? (*canary)->health() : nullptr;
   auto resolver = StartResolver(&dns_metrics, dnssec_health);
   if (!resolver.ok()) return common::StartFailed(resolver.status());
@@ -310,18 +314,17 @@ int main(int argc, char** argv) {
   auto remotes = StartRemotes(*remote_va_args, *tls, &metrics);
   if (!remotes.ok()) return common::StartFailed(remotes.status());
 
-  va::ServiceDeps deps;
+  acmeva::va::ServiceDeps deps;
   deps.resolver = resolver->get();
   deps.corroborator = remotes->get();
   deps.metrics = &metrics;
   deps.dnssec_health = dnssec_health;
-  va::InFlightValidations in_flight;
+  acmeva::va::InFlightValidations in_flight;
   deps.in_flight = &in_flight;
   deps.config = ServiceConfigFromFlags();
-  va::VaService va_service(deps);
-  va::CaaService caa_service(deps);
-  auto server =
-      StartGrpcServer(*tls, {&va_service, &caa_service}, &metrics);
+  acmeva::va::VaService va_service(deps);
+  acmeva::va::CaaService caa_service(deps);
+  auto server = StartGrpcServer(*tls, {&va_service, &caa_service}, &metrics);
   if (!server.ok()) return common::StartFailed(server.status());
   vacmd::ReportDnssecHealth(canary->get(),
                             server->server()->GetHealthCheckService());

@@ -11,7 +11,7 @@
 #include "bench/lib/outcome.h"
 #include "proto/va.grpc.pb.h"
 
-namespace vabench {
+namespace acmeva::vabench {
 namespace {
 
 absl::string_view CodeName(grpc::StatusCode code) {
@@ -134,7 +134,7 @@ class Tracker {
 // callback, which deletes it.
 class Validation {
  public:
-  Validation(va::VA::Stub* va, va::CAA::Stub* caa, Tracker* tracker,
+  Validation(::va::VA::Stub* va, ::va::CAA::Stub* caa, Tracker* tracker,
              const LoadOptions& options, bench::BenchName name)
       : va_(va),
         caa_(caa),
@@ -214,19 +214,19 @@ class Validation {
     tracker->Finish(us, outcome);
   }
 
-  va::VA::Stub* va_;
-  va::CAA::Stub* caa_;
+  ::va::VA::Stub* va_;
+  ::va::CAA::Stub* caa_;
   Tracker* tracker_;
   bench::Mode mode_;
   absl::Duration deadline_;
   bench::BenchName name_;
   absl::Time start_;
   grpc::ClientContext dcv_ctx_;
-  va::PerformValidationRequest dcv_req_;
-  va::ValidationResult dcv_resp_;
+  ::va::PerformValidationRequest dcv_req_;
+  ::va::ValidationResult dcv_resp_;
   grpc::ClientContext caa_ctx_;
-  va::IsCAAValidRequest caa_req_;
-  va::IsCAAValidResponse caa_resp_;
+  ::va::IsCAAValidRequest caa_req_;
+  ::va::IsCAAValidResponse caa_resp_;
 };
 
 }  // namespace
@@ -234,11 +234,11 @@ class Validation {
 LoadResult RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                    const std::function<bench::BenchName(int64_t)>& name_at,
                    const LoadOptions& options) {
-  std::vector<std::unique_ptr<va::VA::Stub>> va_stubs;
-  std::vector<std::unique_ptr<va::CAA::Stub>> caa_stubs;
+  std::vector<std::unique_ptr<::va::VA::Stub>> va_stubs;
+  std::vector<std::unique_ptr<::va::CAA::Stub>> caa_stubs;
   for (const auto& channel : channels) {
-    va_stubs.push_back(va::VA::NewStub(channel));
-    caa_stubs.push_back(va::CAA::NewStub(channel));
+    va_stubs.push_back(::va::VA::NewStub(channel));
+    caa_stubs.push_back(::va::CAA::NewStub(channel));
   }
   Tracker tracker(options.total, std::max(1, options.concurrency));
   LoadResult result;
@@ -269,4 +269,4 @@ LoadResult RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
   return result;
 }
 
-}  // namespace vabench
+}  // namespace acmeva::vabench

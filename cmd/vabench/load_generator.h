@@ -18,7 +18,7 @@ namespace grpc {
 class Channel;
 }
 
-namespace vabench {
+namespace acmeva::vabench {
 
 struct LoadOptions {
   bench::Mode mode = bench::Mode::kBoth;
@@ -50,6 +50,6 @@ LoadResult RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                    const std::function<bench::BenchName(int64_t)>& name_at,
                    const LoadOptions& options);
 
-}  // namespace vabench
+}  // namespace acmeva::vabench
 
 #endif  // CMD_VABENCH_LOAD_GENERATOR_H_

@@ -32,6 +32,10 @@
 #include "common/grpc_tls.h"
 #include "common/tls_flags.h"
 
+namespace common = acmeva::common;
+namespace bench = acmeva::bench;
+namespace vabench = acmeva::vabench;
+
 // Target and transport.
 ABSL_FLAG(std::string, va, "127.0.0.1:9092", "VA gRPC address host:port");
 ABSL_FLAG(std::string, tls_server_name, "",

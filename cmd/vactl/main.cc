@@ -29,6 +29,8 @@
 #include "ra/acme_json.h"
 #include "va/challenge_registry.h"
 
+namespace common = acmeva::common;
+
 ABSL_FLAG(std::string, ra, "127.0.0.1:9094", "RA address host:port");
 ABSL_FLAG(std::string, server_name, "",
           "name expected in the RA's certificate (default: the host part)");
@@ -120,17 +122,17 @@ int main(int argc, char** argv) {
                  credentials.status().ToString().c_str());
     return 2;
   }
-  auto stub = ra::RA::NewStub(
+  auto stub = ::ra::RA::NewStub(
       grpc::CreateChannel(absl::GetFlag(FLAGS_ra), *credentials));
 
   grpc::ClientContext context;
   context.set_deadline(
       absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_rpc_timeout)));
-  ra::AuthorizationResponse response;
+  ::ra::AuthorizationResponse response;
   grpc::Status status;
   int64_t id = 0;
   if (command == "new-authz") {
-    ra::NewAuthorizationRequest request;
+    ::ra::NewAuthorizationRequest request;
     request.set_registrationid(absl::GetFlag(FLAGS_account));
     request.mutable_identifier()->set_type("dns");
     request.mutable_identifier()->set_value(argument);
@@ -138,7 +140,7 @@ int main(int argc, char** argv) {
     status = stub->NewAuthorization(&context, request, &response);
   } else if (command == "validate") {
     if (!ParseId(argument, &id)) return Usage("ID must be a positive number");
-    ra::PerformValidationRequest request;
+    ::ra::PerformValidationRequest request;
     request.set_id(id);
     const std::string ka = absl::GetFlag(FLAGS_key_authorization);
     const std::string thumbprint = absl::GetFlag(FLAGS_thumbprint);
@@ -155,13 +157,14 @@ int main(int argc, char** argv) {
   } else if (command == "txt") {
     if (!ParseId(argument, &id)) return Usage("ID must be a positive number");
     const std::string type = absl::GetFlag(FLAGS_challenge);
-    const va::ChallengeValidator* challenge = va::FindChallenge(type);
+    const acmeva::va::ChallengeValidator* challenge =
+        acmeva::va::FindChallenge(type);
     if (challenge == nullptr) {
       return Usage(absl::StrCat("unknown challenge type \"", type, "\""));
     }
     const std::string thumbprint = absl::GetFlag(FLAGS_thumbprint);
     if (thumbprint.empty()) return Usage("txt needs --thumbprint");
-    ra::AuthorizationID request;
+    ::ra::AuthorizationID request;
     request.set_id(id);
     status = stub->GetAuthorization(&context, request, &response);
     if (status.ok()) {
@@ -170,17 +173,17 @@ int main(int argc, char** argv) {
       for (const core::Challenge& c : authz.challenges()) {
         if (c.type() == type) token = c.token();
       }
-      va::ChallengeConfig config;
+      acmeva::va::ChallengeConfig config;
       config.issuer_domain = absl::GetFlag(FLAGS_issuer_domain);
       if (!absl::GetFlag(FLAGS_account_uri_prefix).empty()) {
         config.account_uri_prefixes = {absl::GetFlag(FLAGS_account_uri_prefix)};
       }
-      va::DcvInput input;
+      acmeva::va::DcvInput input;
       input.identifier = authz.identifier().value();
       input.token = token;
       input.key_authorization = absl::StrCat(token, ".", thumbprint);
       input.account_id = authz.registrationid();
-      absl::StatusOr<va::PublishedTxt> txt =
+      absl::StatusOr<acmeva::va::PublishedTxt> txt =
           challenge->RecordToPublish(config, input);
       if (!txt.ok()) return Usage(std::string(txt.status().message()));
       common::JsonFields f;
@@ -190,12 +193,12 @@ int main(int argc, char** argv) {
     }
   } else if (command == "get") {
     if (!ParseId(argument, &id)) return Usage("ID must be a positive number");
-    ra::AuthorizationID request;
+    ::ra::AuthorizationID request;
     request.set_id(id);
     status = stub->GetAuthorization(&context, request, &response);
   } else if (command == "wait") {
     if (!ParseId(argument, &id)) return Usage("ID must be a positive number");
-    ra::WaitAuthorizationRequest request;
+    ::ra::WaitAuthorizationRequest request;
     request.set_id(id);
     // The RA answers shortly before this deadline if still not final.
     context.set_deadline(
@@ -211,6 +214,6 @@ int main(int argc, char** argv) {
                  status.error_message().c_str());
     return 1;
   }
-  std::printf("%s\n", ra::AuthorizationJson(response).c_str());
+  std::printf("%s\n", acmeva::ra::AuthorizationJson(response).c_str());
   return 0;
 }

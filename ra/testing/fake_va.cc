@@ -12,7 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_callback_queue.h"
 
-namespace ra::testing {
+namespace acmeva::ra::testing {
 
 // One call; kept until the fake is destroyed so that a late Complete()
 // (release racing with cancellation) never touches freed memory.
@@ -51,12 +51,12 @@ class FakeVa::Reactor : public grpc::ServerUnaryReactor {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-class FakeVa::DcvService : public va::VA::CallbackService {
+class FakeVa::DcvService : public ::va::VA::CallbackService {
  public:
   explicit DcvService(FakeVa* owner) : owner_(owner) {}
   grpc::ServerUnaryReactor* DoDCV(grpc::CallbackServerContext*,
-                                  const va::PerformValidationRequest* request,
-                                  va::ValidationResult* response) override {
+                                  const ::va::PerformValidationRequest* request,
+                                  ::va::ValidationResult* response) override {
     FakeVaCall call;
     call.rpc = "DoDCV";
     call.identifier_type = request->identifier().type();
@@ -81,12 +81,12 @@ class FakeVa::DcvService : public va::VA::CallbackService {
   FakeVa* owner_;
 };
 
-class FakeVa::CaaService : public va::CAA::CallbackService {
+class FakeVa::CaaService : public ::va::CAA::CallbackService {
  public:
   explicit CaaService(FakeVa* owner) : owner_(owner) {}
   grpc::ServerUnaryReactor* DoCAA(grpc::CallbackServerContext*,
-                                  const va::IsCAAValidRequest* request,
-                                  va::IsCAAValidResponse* response) override {
+                                  const ::va::IsCAAValidRequest* request,
+                                  ::va::IsCAAValidResponse* response) override {
     FakeVaCall call;
     call.rpc = "DoCAA";
     call.identifier_type = request->identifier().type();
@@ -237,4 +237,4 @@ std::string UnusedLoopbackAddress() {
   return absl::StrCat("127.0.0.1:", port);
 }
 
-}  // namespace ra::testing
+}  // namespace acmeva::ra::testing

@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "proto/va.grpc.pb.h"
 
-namespace ra::testing {
+namespace acmeva::ra::testing {
 
 struct FakeVaCall {
   std::string rpc;  // "DoDCV" or "DoCAA"
@@ -93,6 +93,6 @@ class FakeVa {
 // A loopback address on which nothing listens (a VA that is down).
 std::string UnusedLoopbackAddress();
 
-}  // namespace ra::testing
+}  // namespace acmeva::ra::testing
 
 #endif  // RA_TESTING_FAKE_VA_H_

@@ -6,7 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_callback_queue.h"
 
-namespace ra::testing {
+namespace acmeva::ra::testing {
 
 RunnerOptions RaHarnessOptions::FastRunnerOptions() {
   RunnerOptions options;
@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<RaHarness>> RaHarness::Start(
     return absl::UnavailableError("cannot start the RA server");
   }
   h->address_ = absl::StrCat("127.0.0.1:", port);
-  h->stub_ = RA::NewStub(
+  h->stub_ = ::ra::RA::NewStub(
       grpc::CreateChannel(h->address_, grpc::InsecureChannelCredentials()));
   if (absl::Status s = h->runner_->Start(); !s.ok()) return s;
   return h;
@@ -87,4 +87,4 @@ RaHarness::~RaHarness() {
   store_.reset();
 }
 
-}  // namespace ra::testing
+}  // namespace acmeva::ra::testing

@@ -19,7 +19,7 @@
 #include "ra/va_client.h"
 #include "ra/validation_runner.h"
 
-namespace ra::testing {
+namespace acmeva::ra::testing {
 
 struct RaHarnessOptions {
   std::string db_path;
@@ -42,7 +42,7 @@ class RaHarness {
   // Graceful stop, as on SIGTERM.
   void Drain(absl::Duration timeout);
 
-  RA::Stub* stub() { return stub_.get(); }
+  ::ra::RA::Stub* stub() { return stub_.get(); }
   SqliteStore* store() { return store_.get(); }
   ValidationRunner* runner() { return runner_.get(); }
   const std::string& address() const { return address_; }
@@ -58,10 +58,10 @@ class RaHarness {
   std::unique_ptr<RaService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
-  std::unique_ptr<RA::Stub> stub_;
+  std::unique_ptr<::ra::RA::Stub> stub_;
   bool stopped_ = false;
 };
 
-}  // namespace ra::testing
+}  // namespace acmeva::ra::testing
 
 #endif  // RA_TESTING_RA_HARNESS_H_

@@ -29,16 +29,16 @@ namespace {
 
 constexpr char kIssuer[] = "ca.example";
 
-class TableResolver : public va::dns::Resolver {
+class TableResolver : public acmeva::va::dns::Resolver {
  public:
-  std::map<std::string, va::dns::LookupResult> table;
+  std::map<std::string, acmeva::va::dns::LookupResult> table;
   int lookups = 0;
 
-  void Lookup(std::string name, va::dns::RRType type, absl::Time,
-              va::dns::LookupCallback done) override {
+  void Lookup(std::string name, acmeva::va::dns::RRType type, absl::Time,
+              acmeva::va::dns::LookupCallback done) override {
     ++lookups;
-    FUZZ_CHECK(type == va::dns::RRType::kCAA, "non-CAA lookup");
-    va::dns::LookupResult r;
+    FUZZ_CHECK(type == acmeva::va::dns::RRType::kCAA, "non-CAA lookup");
+    acmeva::va::dns::LookupResult r;
     auto it = table.find(name);
     if (it != table.end()) r = it->second;
     r.name = name;
@@ -81,7 +81,7 @@ std::string PickValue(FuzzedDataProvider& fdp) {
   return fdp.ConsumeRandomLengthString(60);
 }
 
-bool Names(const va::dns::CaaRecord& r, std::string_view tag) {
+bool Names(const acmeva::va::dns::CaaRecord& r, std::string_view tag) {
   return absl::AsciiStrToLower(r.tag) == tag;
 }
 
@@ -95,7 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string joined = absl::StrJoin(labels, ".");
   const std::string identifier = add_wildcard ? "*." + joined : joined;
   // The service validates identifiers before CheckCaa; do the same.
-  if (!va::ValidateDnsName(identifier, true, "identifier").ok()) return 0;
+  if (!acmeva::va::ValidateDnsName(identifier, true, "identifier").ok())
+    return 0;
   // A picked label may be "*" or contain dots: work from the validated name.
   const bool wildcard = absl::StartsWith(identifier, "*.");
   const std::string base = wildcard ? identifier.substr(2) : identifier;
@@ -108,17 +109,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     suffixes.push_back(absl::StrJoin(tail, "."));
   }
   for (const std::string& name : suffixes) {
-    va::dns::LookupResult r;
+    acmeva::va::dns::LookupResult r;
     // Mostly NOERROR, sometimes each of the other outcomes.
     const int outcome = fdp.ConsumeIntegralInRange(0, 20);
-    r.outcome = outcome <= static_cast<int>(va::dns::Outcome::kBadName)
-                    ? static_cast<va::dns::Outcome>(outcome)
-                    : va::dns::Outcome::kNoError;
+    r.outcome = outcome <= static_cast<int>(acmeva::va::dns::Outcome::kBadName)
+                    ? static_cast<acmeva::va::dns::Outcome>(outcome)
+                    : acmeva::va::dns::Outcome::kNoError;
     r.authenticated_data = fdp.ConsumeBool();
     if (r.ok()) {
       const int records = fdp.ConsumeIntegralInRange(0, 4);
       for (int k = 0; k < records; ++k) {
-        va::dns::CaaRecord c;
+        acmeva::va::dns::CaaRecord c;
         c.flags = fdp.ConsumeBool() ? 0 : fdp.ConsumeIntegral<uint8_t>();
         c.tag = PickTag(fdp);
         c.value = PickValue(fdp);
@@ -128,20 +129,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     resolver.table[name] = r;
   }
 
-  va::CaaConfig config;
+  acmeva::va::CaaConfig config;
   config.issuer_domain = kIssuer;
   config.account_uri_prefixes = {"https://acme.example/acct/"};
   static const char* const kMethods[] = {"dns-01", "http-01", "tls-alpn-01"};
-  va::CaaRequest request{identifier, kMethods[fdp.ConsumeIntegralInRange(0, 2)],
-                         fdp.ConsumeIntegralInRange<int64_t>(1, 9)};
+  acmeva::va::CaaRequest request{identifier,
+                                 kMethods[fdp.ConsumeIntegralInRange(0, 2)],
+                                 fdp.ConsumeIntegralInRange<int64_t>(1, 9)};
 
   int calls = 0;
-  std::optional<va::CaaResult> result;
-  va::CheckCaa(resolver, config, request, absl::Now() + absl::Seconds(5),
-               [&](va::CaaResult r) {
-                 ++calls;
-                 result = std::move(r);
-               });
+  std::optional<acmeva::va::CaaResult> result;
+  acmeva::va::CheckCaa(resolver, config, request,
+                       absl::Now() + absl::Seconds(5),
+                       [&](acmeva::va::CaaResult r) {
+                         ++calls;
+                         result = std::move(r);
+                       });
   FUZZ_CHECK(calls == 1, "callback ran %d times", calls);
   FUZZ_CHECK(resolver.lookups == static_cast<int>(suffixes.size()),
              "%d lookups for %zu names", resolver.lookups, suffixes.size());
@@ -155,12 +158,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // Walk up as RFC 8659 §3 says, independently of the code under test.
-  const va::dns::LookupResult* relevant = nullptr;
+  const acmeva::va::dns::LookupResult* relevant = nullptr;
   bool failed = false;
   for (const std::string& name : suffixes) {
-    const va::dns::LookupResult& r = resolver.table[name];
-    const bool nx_below_tld = r.outcome == va::dns::Outcome::kNxDomain &&
-                              name.find('.') != std::string::npos;
+    const acmeva::va::dns::LookupResult& r = resolver.table[name];
+    const bool nx_below_tld =
+        r.outcome == acmeva::va::dns::Outcome::kNxDomain &&
+        name.find('.') != std::string::npos;
     if (!r.ok() && !nx_below_tld) {
       failed = true;
       break;
@@ -184,8 +188,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (result->problem) return 0;  // forbidding is always safe
 
   // Permitted: check it was allowed to be.
-  std::vector<const va::dns::CaaRecord*> issue, issuewild;
-  for (const va::dns::CaaRecord& c : relevant->caa) {
+  std::vector<const acmeva::va::dns::CaaRecord*> issue, issuewild;
+  for (const acmeva::va::dns::CaaRecord& c : relevant->caa) {
     if (Names(c, "issue")) {
       issue.push_back(&c);
     } else if (Names(c, "issuewild")) {
@@ -200,8 +204,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& applicable = wildcard && !issuewild.empty() ? issuewild : issue;
   if (applicable.empty()) return 0;
   bool names_us = false;
-  for (const va::dns::CaaRecord* c : applicable) {
-    auto v = va::ParseCaaIssueValue(c->value);
+  for (const acmeva::va::dns::CaaRecord* c : applicable) {
+    auto v = acmeva::va::ParseCaaIssueValue(c->value);
     names_us = names_us || (v.ok() && v->issuer_domain == kIssuer);
   }
   FUZZ_CHECK(names_us, "permitted by a set that does not name %s", kIssuer);

@@ -39,7 +39,7 @@ bool IsIssuerDomainName(const std::string& name) {
 }
 
 // The canonical text of a parsed value; parsing it must give the same value.
-std::string Serialize(const va::CaaIssueValue& v) {
+std::string Serialize(const acmeva::va::CaaIssueValue& v) {
   std::string out = v.issuer_domain;
   for (size_t i = 0; i < v.params.size(); ++i) {
     absl::StrAppend(&out, "; ", v.params[i].first, "=", v.params[i].second);
@@ -51,14 +51,14 @@ std::string Serialize(const va::CaaIssueValue& v) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  auto parsed = va::ParseCaaIssueValue(input);
+  auto parsed = acmeva::va::ParseCaaIssueValue(input);
   if (!parsed.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(parsed.status()), "wrong error code");
     // Whatever was wrong, a record like this authorizes nobody; nothing else
     // to check.
     return 0;
   }
-  const va::CaaIssueValue& v = *parsed;
+  const acmeva::va::CaaIssueValue& v = *parsed;
 
   // Accepted text has only WSP, ';', '=' and value characters.
   for (char c : input) {
@@ -86,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Round trip through the canonical form.
   const std::string canonical = Serialize(v);
-  auto again = va::ParseCaaIssueValue(canonical);
+  auto again = acmeva::va::ParseCaaIssueValue(canonical);
   FUZZ_CHECK(again.ok(), "canonical form \"%s\" does not parse: %s",
              canonical.c_str(), std::string(again.status().message()).c_str());
   FUZZ_CHECK(
@@ -101,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     method_lists += lower == "validationmethods";
   }
   const std::vector<std::string> prefixes = {"https://acme.example/acct/"};
-  const bool account_ok = va::CaaAccountUriMatches(v, prefixes, 42);
+  const bool account_ok = acmeva::va::CaaAccountUriMatches(v, prefixes, 42);
   if (account_uris == 0) FUZZ_CHECK(account_ok, "no accounturi must match");
   if (account_uris > 1) FUZZ_CHECK(!account_ok, "two accounturis matched");
   if (account_ok && account_uris == 1) {
@@ -113,7 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(exact, "accounturi matched without the exact URI");
   }
   for (const char* method : {"dns-01", "http-01", "tls-alpn-01", ""}) {
-    const bool method_ok = va::CaaValidationMethodMatches(v, method);
+    const bool method_ok = acmeva::va::CaaValidationMethodMatches(v, method);
     if (method_lists == 0) FUZZ_CHECK(method_ok, "no list must match");
     if (method_lists > 1) FUZZ_CHECK(!method_ok, "two lists matched");
     if (std::string_view(method).empty() && method_lists > 0) {

@@ -21,8 +21,8 @@
 
 namespace {
 
-using va::dns::ParseAnswer;
-using va::dns::RRType;
+using acmeva::va::dns::ParseAnswer;
+using acmeva::va::dns::RRType;
 
 void CheckRaw(absl::Span<const uint8_t> message) {
   for (RRType type : {RRType::kTXT, RRType::kCAA}) {
@@ -50,31 +50,32 @@ void CheckRaw(absl::Span<const uint8_t> message) {
 
 void CheckRoundTrip(FuzzedDataProvider& fdp) {
   const bool caa = fdp.ConsumeBool();
-  dnstestsrv::Query query;
+  acmeva::dnstestsrv::Query query;
   query.header.id = fdp.ConsumeIntegral<uint16_t>();
   query.header.rd = true;
   query.header.qdcount = 1;
   query.qname = "_acme-challenge.example.com";
-  query.qtype = caa ? dnstestsrv::kTypeCAA : dnstestsrv::kTypeTXT;
-  query.qclass = dnstestsrv::kClassIN;
+  query.qtype =
+      caa ? acmeva::dnstestsrv::kTypeCAA : acmeva::dnstestsrv::kTypeTXT;
+  query.qclass = acmeva::dnstestsrv::kClassIN;
   query.has_edns = fdp.ConsumeBool();
   query.udp_payload_size = 1232;
 
-  dnstestsrv::Response response;
+  acmeva::dnstestsrv::Response response;
   response.ad = fdp.ConsumeBool();
   std::string owner = query.qname;
   if (fdp.ConsumeBool()) {
     // A CNAME first: the parser skips records of other types.
     response.answers.push_back(
-        {owner, 60, dnstestsrv::CnameRecord{"target.example.net"}});
+        {owner, 60, acmeva::dnstestsrv::CnameRecord{"target.example.net"}});
     owner = "target.example.net";
   }
   std::vector<std::string> want_txt;
-  std::vector<va::dns::CaaRecord> want_caa;
+  std::vector<acmeva::va::dns::CaaRecord> want_caa;
   const int count = fdp.ConsumeIntegralInRange(0, 6);
   for (int i = 0; i < count; ++i) {
     if (caa) {
-      dnstestsrv::CaaRecord r;
+      acmeva::dnstestsrv::CaaRecord r;
       r.flags = fdp.ConsumeIntegral<uint8_t>();
       r.tag = fdp.ConsumeRandomLengthString(20);
       if (r.tag.empty()) r.tag = "issue";
@@ -82,7 +83,7 @@ void CheckRoundTrip(FuzzedDataProvider& fdp) {
       want_caa.push_back({r.flags, r.tag, r.value});
       response.answers.push_back({owner, 60, r});
     } else {
-      dnstestsrv::TxtRecord r;
+      acmeva::dnstestsrv::TxtRecord r;
       std::string joined;
       const int strings = fdp.ConsumeIntegralInRange(1, 3);
       for (int k = 0; k < strings; ++k) {
@@ -98,7 +99,7 @@ void CheckRoundTrip(FuzzedDataProvider& fdp) {
     }
   }
   const std::vector<uint8_t> wire =
-      dnstestsrv::BuildResponse(query, response, 65535);
+      acmeva::dnstestsrv::BuildResponse(query, response, 65535);
   auto parsed = ParseAnswer(wire, caa ? RRType::kCAA : RRType::kTXT);
   FUZZ_CHECK(parsed.ok(), "well-formed answer rejected: %s",
              std::string(parsed.status().message()).c_str());

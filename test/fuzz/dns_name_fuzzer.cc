@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const bool allow_wildcard = data[0] & 1;
   const std::string name(reinterpret_cast<const char*>(data + 1), size - 1);
-  const absl::Status s = va::ValidateDnsName(name, allow_wildcard, "fld");
+  const absl::Status s =
+      acmeva::va::ValidateDnsName(name, allow_wildcard, "fld");
   if (!s.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(s), "wrong error code");
     FUZZ_CHECK(absl::StartsWith(s.message(), "fld: "),
@@ -52,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!numeric_tld, "accepted an all-numeric TLD");
   // Accepted without a wildcard means accepted with wildcards allowed too.
   if (!allow_wildcard) {
-    FUZZ_CHECK(va::ValidateDnsName(name, true, "fld").ok(),
+    FUZZ_CHECK(acmeva::va::ValidateDnsName(name, true, "fld").ok(),
                "allowing wildcards rejected a plain name");
   }
   return 0;

@@ -10,39 +10,39 @@
 #include "dnstestsrv/wire.h"
 #include "test/fuzz/fuzz_check.h"
 
-using dnstestsrv::BuildErrorResponse;
-using dnstestsrv::BuildQuery;
-using dnstestsrv::BuildResponse;
-using dnstestsrv::ParseMessage;
-using dnstestsrv::ParseQuery;
+using acmeva::dnstestsrv::BuildErrorResponse;
+using acmeva::dnstestsrv::BuildQuery;
+using acmeva::dnstestsrv::BuildResponse;
+using acmeva::dnstestsrv::ParseMessage;
+using acmeva::dnstestsrv::ParseQuery;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The header alone must be readable whenever 12 bytes are there, so the
   // server can answer FORMERR with the right ID.
-  auto header = dnstestsrv::ParseHeader(data, size);
-  FUZZ_CHECK(header.has_value() == (size >= dnstestsrv::kHeaderSize),
+  auto header = acmeva::dnstestsrv::ParseHeader(data, size);
+  FUZZ_CHECK(header.has_value() == (size >= acmeva::dnstestsrv::kHeaderSize),
              "header readability disagrees with size %zu", size);
 
   auto query = ParseQuery(data, size);
   if (!query.ok()) {
     if (header) {
       const std::vector<uint8_t> formerr =
-          BuildErrorResponse(*header, dnstestsrv::kFormErr);
+          BuildErrorResponse(*header, acmeva::dnstestsrv::kFormErr);
       auto parsed = ParseMessage(formerr.data(), formerr.size());
       FUZZ_CHECK(parsed.ok() && parsed->header.id == header->id &&
                      parsed->header.qr &&
-                     parsed->header.rcode == dnstestsrv::kFormErr,
+                     parsed->header.rcode == acmeva::dnstestsrv::kFormErr,
                  "FORMERR answer is not a FORMERR for id %u", header->id);
     }
     return 0;
   }
-  const dnstestsrv::Query& q = *query;
+  const acmeva::dnstestsrv::Query& q = *query;
   FUZZ_CHECK(!q.header.qr && q.header.qdcount == 1, "accepted a non-query");
-  FUZZ_CHECK(dnstestsrv::ValidateName(q.qname).ok(),
+  FUZZ_CHECK(acmeva::dnstestsrv::ValidateName(q.qname).ok(),
              "parsed qname \"%s\" is not a valid presentation name",
              q.qname.c_str());
   if (q.has_edns) {
-    FUZZ_CHECK(q.udp_payload_size >= dnstestsrv::kClassicUdpSize,
+    FUZZ_CHECK(q.udp_payload_size >= acmeva::dnstestsrv::kClassicUdpSize,
                "EDNS payload size %u below 512", q.udp_payload_size);
   }
 
@@ -64,14 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       "re-encoded query differs");
 
   // Canonical names are a fixed point.
-  const std::string canonical = dnstestsrv::CanonicalName(q.qname);
-  FUZZ_CHECK(dnstestsrv::CanonicalName(canonical) == canonical,
+  const std::string canonical = acmeva::dnstestsrv::CanonicalName(q.qname);
+  FUZZ_CHECK(acmeva::dnstestsrv::CanonicalName(canonical) == canonical,
              "CanonicalName is not idempotent on \"%s\"", q.qname.c_str());
 
   // An answer with a record at the query name fits and parses back.
-  dnstestsrv::Response response;
+  acmeva::dnstestsrv::Response response;
   response.answers.push_back(
-      {q.qname, 60, dnstestsrv::TxtRecord{{"fuzz", std::string(300, 'x')}}});
+      {q.qname, 60,
+       acmeva::dnstestsrv::TxtRecord{{"fuzz", std::string(300, 'x')}}});
   const size_t limit = q.has_edns ? q.udp_payload_size : 512;
   const std::vector<uint8_t> answer = BuildResponse(q, response, limit);
   auto parsed = ParseMessage(answer.data(), answer.size());

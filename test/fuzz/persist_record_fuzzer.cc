@@ -33,7 +33,7 @@ bool IsNormalizedName(const std::string& name) {
 }
 
 // The canonical text of a parsed record; parsing it must give the same.
-std::string Serialize(const va::PersistRecord& r) {
+std::string Serialize(const acmeva::va::PersistRecord& r) {
   std::string out =
       absl::StrCat(r.issuer, "; accounturi=", r.params.account_uri);
   if (!r.params.policy.empty())
@@ -48,7 +48,7 @@ std::string Serialize(const va::PersistRecord& r) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
-  const va::PersistRecord r = va::ParsePersistRecord(input);
+  const acmeva::va::PersistRecord r = acmeva::va::ParsePersistRecord(input);
   FUZZ_CHECK(r.issuer.empty() || IsNormalizedName(r.issuer),
              "issuer \"%s\" is not normalized", r.issuer.c_str());
   const absl::Time now = absl::FromUnixSeconds(1767225600);
@@ -63,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  static_cast<unsigned char>(c));
     }
     const std::string canonical = Serialize(r);
-    const va::PersistRecord again = va::ParsePersistRecord(canonical);
+    const acmeva::va::PersistRecord again =
+        acmeva::va::ParsePersistRecord(canonical);
     FUZZ_CHECK(again.ok() && again.issuer == r.issuer &&
                    again.params.account_uri == r.params.account_uri &&
                    again.params.policy == r.params.policy &&
@@ -73,23 +74,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool live = !r.params.persist_until ||
                       absl::FromUnixSeconds(*r.params.persist_until) >= now;
     const auto mismatch =
-        va::PersistMismatch(r.params, r.params.account_uri, false, now);
+        acmeva::va::PersistMismatch(r.params, r.params.account_uri, false, now);
     FUZZ_CHECK(mismatch.has_value() != live, "persistUntil decision wrong");
     // Any other account never matches.
-    FUZZ_CHECK(
-        va::PersistMismatch(r.params, r.params.account_uri + "x", false, now)
-            .has_value(),
-        "another account matched");
+    FUZZ_CHECK(acmeva::va::PersistMismatch(r.params, r.params.account_uri + "x",
+                                           false, now)
+                   .has_value(),
+               "another account matched");
   }
 
   // The whole decision over an answer holding this record: valid only when
   // it parsed for our issuer and matches.
-  va::dns::LookupResult lookup;
+  acmeva::va::dns::LookupResult lookup;
   lookup.txt = {input};
   const std::string issuer = r.issuer.empty() ? "ca.example" : r.issuer;
   const std::string account =
       r.ok() ? r.params.account_uri : "https://ca.example/acct/1";
-  const va::DcvResult result = va::EvaluatePersistTxt(
+  const acmeva::va::DcvResult result = acmeva::va::EvaluatePersistTxt(
       lookup, "example.com", issuer, account, /*wildcard=*/false, now);
   if (!result.problem) {
     FUZZ_CHECK(r.ok() && r.issuer == issuer, "authorized by a bad record");

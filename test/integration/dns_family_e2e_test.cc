@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "test/integration/ra_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::google::protobuf::Struct;
@@ -353,4 +353,4 @@ TEST_F(DnsFamilyE2eTest, BadChallengeChoicesAreRefused) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -27,7 +27,7 @@
 #include "dnstestsrv/wire.h"
 #include "test/integration/va_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -503,4 +503,4 @@ TEST_F(DnsFaultIntegrationTest, StillServesAfterwards) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -25,7 +25,7 @@
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -335,4 +335,4 @@ TEST_F(DnssecTest, UnsignedZoneStillValidatesWithoutAuthenticatedData) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

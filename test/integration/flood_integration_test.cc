@@ -31,7 +31,7 @@
 #include "proto/va.grpc.pb.h"
 #include "test/integration/hardened_server.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -320,4 +320,4 @@ TEST(CallsInFlightTest, CallsPastTheCapAreRefusedAtOnce) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

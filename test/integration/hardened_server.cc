@@ -25,7 +25,7 @@
 #include "proto/ra.grpc.pb.h"
 #include "proto/va.grpc.pb.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 constexpr char kOpensslConfig[] = R"([req]
@@ -226,4 +226,4 @@ int64_t HardenedServer::RssKiB() {
   return -1;
 }
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

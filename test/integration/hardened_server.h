@@ -20,7 +20,7 @@
 #include "absl/time/time.h"
 #include "test/integration/harness.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 
 // A directory with ca.pem, server.pem/.key (localhost, 127.0.0.1) and
 // client.pem/.key (ra.example), made once per process. Also raises this
@@ -71,6 +71,6 @@ class HardenedServer {
   int channels_ = 0;
 };
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness
 
 #endif  // TEST_INTEGRATION_HARDENED_SERVER_H_

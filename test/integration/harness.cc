@@ -19,7 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 // A port number that was free for `type` a moment ago (0 = any).
@@ -391,4 +391,4 @@ absl::StatusOr<Process> StartLoopbackUnbound(
   return unbound;
 }
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 
 // A loopback port that was free a moment ago (bound to port 0, then closed).
 // `udp_too` also checks the same UDP port is free, for DNS servers.
@@ -122,6 +122,6 @@ absl::StatusOr<Process> StartLoopbackUnbound(
     const std::string& dir, int port, const std::string& server_lines,
     const std::vector<UnboundStubZone>& stubs);
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness
 
 #endif  // TEST_INTEGRATION_HARNESS_H_

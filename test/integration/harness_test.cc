@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 TEST(StartListeningTest, StartsAgainOnFreshPortsWhenAPortWasTaken) {
@@ -68,4 +68,4 @@ TEST(StartListeningTest, GivesUpAfterThreeTriesWithTheLog) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

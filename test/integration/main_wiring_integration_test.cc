@@ -34,7 +34,7 @@
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -645,4 +645,4 @@ TEST(RaTest, ExpiredDrainReportsAbandonedAttemptsAndExitsNonZero) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

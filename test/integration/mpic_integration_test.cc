@@ -11,7 +11,7 @@
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -282,9 +282,9 @@ TEST_F(MpicTest, LocalFailureNeverAsksRemotes) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 // BR §3.2.2.9: from 2026-12-15 a primary needs 5 remote perspectives; with
@@ -314,4 +314,4 @@ TEST(MpicStartupTest, PrimaryBelowTheDatedMinimumRefusesToStart) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -28,7 +28,7 @@
 #include "common/grpc_tls.h"
 #include "test/integration/va_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::AnyOf;
@@ -657,4 +657,4 @@ TEST_F(MtlsIntegrationTest, VaWithPartialOrUnreadableTlsFilesRefusesToStart) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

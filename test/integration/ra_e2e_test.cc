@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "test/integration/ra_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::google::protobuf::Struct;
@@ -684,4 +684,4 @@ TEST_F(RaE2eTest, VactlKeepsValuesThatStartWithADash) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

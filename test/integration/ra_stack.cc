@@ -16,7 +16,7 @@
 #include "absl/time/clock.h"
 #include "va/dns01.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 // The last `lines` lines of a file.
@@ -300,4 +300,4 @@ absl::StatusOr<std::vector<std::vector<std::string>>> SqliteQuery(
   return rows;
 }
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -17,7 +17,7 @@
 #include "proto/ra.grpc.pb.h"
 #include "test/integration/harness.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 
 struct RaStackOptions {
   int va_count = 1;
@@ -121,6 +121,6 @@ google::protobuf::Struct Challenge(const google::protobuf::Struct& authz);
 absl::StatusOr<std::vector<std::vector<std::string>>> SqliteQuery(
     const std::string& path, const std::string& sql);
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness
 
 #endif  // TEST_INTEGRATION_RA_STACK_H_

@@ -20,7 +20,7 @@
 #include "test/integration/harness.h"
 #include "va/dns01.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -170,4 +170,4 @@ TEST_F(StackTest, UnknownClientIsRefused) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "test/integration/hardened_server.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -108,4 +108,4 @@ TEST(TlsStartupTest, BadFileRefusesToStartNamingIt) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -8,7 +8,7 @@
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::AnyOf;
@@ -142,4 +142,4 @@ TEST_F(UnboundTest, DeadAuthoritativeServerIsATransientDnsProblemInTime) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

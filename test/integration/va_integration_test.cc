@@ -20,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "test/integration/va_stack.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 namespace {
 
 using ::testing::HasSubstr;
@@ -763,4 +763,4 @@ TEST(TwoResolversTest, OneDeadResolverNeverFailsAValidation) {
 }
 
 }  // namespace
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

@@ -10,7 +10,7 @@
 #include "absl/time/clock.h"
 #include "va/dns01.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 
 std::string VaStack::dns_addr() const {
   return absl::StrCat("127.0.0.1:", dns_port_);
@@ -164,4 +164,4 @@ KeyAuthz MakeKeyAuthz(int seed) {
   return k;
 }
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness

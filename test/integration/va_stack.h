@@ -13,7 +13,7 @@
 #include "proto/va.grpc.pb.h"
 #include "test/integration/harness.h"
 
-namespace testing_harness {
+namespace acmeva::testing_harness {
 
 struct VaStackOptions {
   // Extra flags for va (e.g. "--dns-tries=2").
@@ -83,6 +83,6 @@ struct KeyAuthz {
 };
 KeyAuthz MakeKeyAuthz(int seed);
 
-}  // namespace testing_harness
+}  // namespace acmeva::testing_harness
 
 #endif  // TEST_INTEGRATION_VA_STACK_H_

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using Params = std::vector<std::pair<std::string, std::string>>;
@@ -259,4 +259,4 @@ INSTANTIATE_TEST_SUITE_P(
                    false}));
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

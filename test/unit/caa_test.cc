@@ -10,7 +10,7 @@
 
 #include "test/unit/fake_resolver.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using dns::CaaRecord;
@@ -727,4 +727,4 @@ TEST(CheckCaaConcurrencyTest, ConcurrentCallbacksCallDoneOnce) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

@@ -16,7 +16,7 @@ ABSL_FLAG(int, test_tries, 3, "a count");
 ABSL_FLAG(double, test_ratio, 1.0, "a ratio");
 ABSL_FLAG(bool, test_verbose, false, "a switch");
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 using ::testing::ElementsAre;
@@ -192,4 +192,4 @@ TEST(CheckFlagsTest, Table) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 struct Case {
@@ -84,4 +84,4 @@ TEST(CallerDeadlineTest, InfiniteIsNoDeadlineAndNanosecondsCount) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

@@ -9,7 +9,7 @@
 
 #include "test/unit/fake_resolver.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using dns::Outcome;
@@ -238,4 +238,4 @@ TEST(CheckDns01Test, HeldAnswerCompletesLater) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

@@ -10,7 +10,7 @@
 #include "va/challenge_registry.h"
 #include "va/dns01.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using dns::Outcome;
@@ -196,4 +196,4 @@ TEST(DnsAccount01Test, RecordToPublish) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

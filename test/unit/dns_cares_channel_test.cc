@@ -18,11 +18,11 @@
 #include "va/dns/dns_message.h"
 #include "va/dns/server_address.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
-using ::va::dns::testing::FakeDnsScript;
-using ::va::dns::testing::FakeDnsServer;
+using ::acmeva::va::dns::testing::FakeDnsScript;
+using ::acmeva::va::dns::testing::FakeDnsServer;
 
 constexpr int kFourMiB = 4 << 20;
 
@@ -147,4 +147,4 @@ TEST(CaresChannelTest, ASmallBufferDropsPartOfTheSameBurst) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

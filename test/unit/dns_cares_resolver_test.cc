@@ -16,12 +16,12 @@
 #include "test/unit/fake_dns_server.h"
 #include "va/dns/cares_resolver.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
-using ::va::dns::testing::FakeDnsQuery;
-using ::va::dns::testing::FakeDnsScript;
-using ::va::dns::testing::FakeDnsServer;
+using ::acmeva::va::dns::testing::FakeDnsQuery;
+using ::acmeva::va::dns::testing::FakeDnsScript;
+using ::acmeva::va::dns::testing::FakeDnsServer;
 
 constexpr absl::Duration kSlack = absl::Milliseconds(50);
 
@@ -1013,4 +1013,4 @@ TEST(CaresResolverTest, CreateRejectsBadServers) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

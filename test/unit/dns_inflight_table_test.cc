@@ -7,7 +7,7 @@
 #include "va/dns/inflight_table.h"
 #include "va/dns/timer_queue.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1000000);
@@ -123,4 +123,4 @@ TEST(TimerQueueTest, TimersScheduledWhileRunningRunIfDue) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

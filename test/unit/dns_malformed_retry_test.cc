@@ -12,11 +12,11 @@
 #include "test/unit/fake_dns_server.h"
 #include "va/dns/cares_resolver.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
-using ::va::dns::testing::FakeDnsScript;
-using ::va::dns::testing::FakeDnsServer;
+using ::acmeva::va::dns::testing::FakeDnsScript;
+using ::acmeva::va::dns::testing::FakeDnsServer;
 
 std::unique_ptr<FakeDnsServer> StartServer() {
   absl::StatusOr<std::unique_ptr<FakeDnsServer>> server =
@@ -136,4 +136,4 @@ TEST(DnsMalformedRetryTest, RetriedOnTheOtherResolver) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 // Builds answers byte by byte, so the parser is tested against the wire
@@ -272,9 +272,9 @@ TEST(DnsMessageTest, MalformedAnswers) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 // Assembled as strings, as CaaRdata above: inserting into a short vector
@@ -362,4 +362,4 @@ TEST(DnsMessageEdeTest, AdBitAndEdeTogether) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -9,7 +9,7 @@
 #include "test/unit/fake_resolver.h"
 #include "va/challenge_registry.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using dns::Outcome;
@@ -205,4 +205,4 @@ TEST(DnsPersist01Test, RemoteMustMatchTheSameAccount) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

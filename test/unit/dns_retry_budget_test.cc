@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "va/dns/retry_budget.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 using absl::Milliseconds;
@@ -191,4 +191,4 @@ TEST(RetryBudgetTest, ValidateRejectsNonsense) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -6,7 +6,7 @@
 #include "va/dns/retry_budget.h"
 #include "va/dns/retry_policy.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 using absl::Milliseconds;
@@ -306,4 +306,4 @@ TEST(RetryPolicyTest, MalformedCapNeverExceedsMaxTries) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

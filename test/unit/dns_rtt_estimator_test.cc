@@ -1,7 +1,7 @@
 #include "gtest/gtest.h"
 #include "va/dns/rtt_estimator.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 using absl::Milliseconds;
@@ -118,4 +118,4 @@ TEST(RttTableTest, IssueScenarioPerTypeVersusPerResolver) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -15,7 +15,7 @@
 #include "va/dns/cares_resolver.h"
 #include "va/dnssec_fail_closed.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 using testing::FakeDnsScript;
@@ -207,4 +207,4 @@ TEST(DnssecCanaryOptionsTest, BadOptionsAreRefused) {
 }
 
 }  // namespace
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/http_server.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 using ::testing::HasSubstr;
@@ -344,4 +344,4 @@ TEST(DnstestsrvHttpServer, Ipv6LoopbackAndBadAddresses) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

@@ -18,7 +18,7 @@
 #include "dnstestsrv/responder.h"
 #include "dnstestsrv/wire.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 namespace {
 
 using ::testing::ElementsAre;
@@ -799,4 +799,4 @@ TEST(DnsRecordsFile, ErrorsNameSectionAndIndex) {
 }
 
 }  // namespace
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

@@ -28,7 +28,7 @@
 #include "dnstestsrv/responder.h"
 #include "dnstestsrv/wire.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 namespace {
 
 using ::testing::ElementsAre;
@@ -520,4 +520,4 @@ TEST(DnsServerAddress, RejectsBadAddresses) {
 }
 
 }  // namespace
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

@@ -10,7 +10,7 @@
 
 #include "dnstestsrv/wire.h"
 
-namespace dnstestsrv {
+namespace acmeva::dnstestsrv {
 namespace {
 
 using ::testing::ElementsAre;
@@ -532,4 +532,4 @@ TEST(DnsWireRRTypes, NamesRoundTrip) {
 }
 
 }  // namespace
-}  // namespace dnstestsrv
+}  // namespace acmeva::dnstestsrv

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace va::dns::testing {
+namespace acmeva::va::dns::testing {
 namespace {
 
 std::string Key(const std::string& name, uint16_t type) {
@@ -409,4 +409,4 @@ std::vector<uint8_t> FakeDnsServer::Handle(const uint8_t* data, size_t len,
   return out;
 }
 
-}  // namespace va::dns::testing
+}  // namespace acmeva::va::dns::testing

@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "va/dns/resolver.h"
 
-namespace va::dns::testing {
+namespace acmeva::va::dns::testing {
 
 struct FakeDnsScript {
   enum class Action {
@@ -122,6 +122,6 @@ class FakeDnsServer {
   std::vector<FakeDnsQuery> queries_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace va::dns::testing
+}  // namespace acmeva::va::dns::testing
 
 #endif  // TEST_UNIT_FAKE_DNS_SERVER_H_

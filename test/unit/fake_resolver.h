@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "va/dns/resolver.h"
 
-namespace va::fakes {
+namespace acmeva::va::fakes {
 
 // A one-shot event for waiting on a callback the fake delivers from another
 // thread. Like absl::Notification, but visible to ThreadSanitizer.
@@ -210,6 +210,6 @@ class FakeResolver : public dns::Resolver {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace va::fakes
+}  // namespace acmeva::va::fakes
 
 #endif  // TEST_UNIT_FAKE_RESOLVER_H_

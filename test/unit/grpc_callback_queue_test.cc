@@ -22,7 +22,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 // gRPC names the callback queue's polling threads "nexting_thread".
@@ -103,4 +103,4 @@ TEST(GrpcCallbackQueueTest, KeptOnceWhenCalledFromManyThreads) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

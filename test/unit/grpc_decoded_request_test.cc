@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "proto/va.pb.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 grpc::ByteBuffer Buffer(const std::string& bytes) {
@@ -63,4 +63,4 @@ TEST(DecodedRequestTest, Table) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

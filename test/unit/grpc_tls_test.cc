@@ -28,7 +28,7 @@
 #include "common/tls_last_good.h"
 #include "proto/va.grpc.pb.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 using ::testing::HasSubstr;
@@ -320,4 +320,4 @@ TEST_F(GrpcTlsTest, GoodNewSetIsTaken) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

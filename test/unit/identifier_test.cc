@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 struct Case {
@@ -127,4 +127,4 @@ TEST(ValidateDnsNameTest, ErrorNamesTheField) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

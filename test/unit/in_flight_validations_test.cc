@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 TEST(InFlightValidationsTest, SnapshotIsWhatIsLeftOldestFirst) {
@@ -44,4 +44,4 @@ TEST(InFlightValidationsTest, ConcurrentAddAndRemoveLeaveNothing) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

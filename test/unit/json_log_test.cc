@@ -10,7 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 TEST(JsonQuoteTest, Table) {
@@ -99,4 +99,4 @@ TEST(LogTest, OneJsonLinePerCallWithMillisecondTimestamps) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

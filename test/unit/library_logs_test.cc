@@ -20,7 +20,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 // Runs `f` with stderr going to a file; returns what was written.
@@ -126,4 +126,4 @@ TEST_F(LibraryLogsTest, CaptureKeepsOnlyItsOwnThreadsLines) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

@@ -7,7 +7,7 @@
 
 #include "absl/time/time.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 struct Step {
@@ -59,4 +59,4 @@ TEST(LogRateLimiterTest, AtLeastOneLinePerSecond) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

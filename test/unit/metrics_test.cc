@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 TEST(MetricsTest, RendersPrometheusTextSortedAndEscaped) {
@@ -89,4 +89,4 @@ TEST(MetricsTest, ConcurrentObservationsAreAllCounted) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

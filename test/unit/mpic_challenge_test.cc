@@ -16,7 +16,7 @@
 #include "va/remote_perspectives.h"
 #include "va/service.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 constexpr char kThumb[] = "9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI";
@@ -189,4 +189,4 @@ INSTANTIATE_TEST_SUITE_P(
              true}));
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

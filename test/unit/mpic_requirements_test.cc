@@ -5,7 +5,7 @@
 
 #include "va/quorum.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using ::testing::HasSubstr;
@@ -139,4 +139,4 @@ TEST(MpicStartupTest, NoRemotesIsARemotePerspective) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

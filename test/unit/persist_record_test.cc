@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 struct ParseCase {
@@ -232,4 +232,4 @@ INSTANTIATE_TEST_SUITE_P(
                      "\"https://ca.example/acct/1\", got \"other\""}));
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

@@ -6,7 +6,7 @@
 
 #include "proto/core.pb.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using dns::Outcome;
@@ -237,9 +237,9 @@ TEST(ProblemProtoTest, InvalidUtf8IsReplacedPerByte) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 // RFC 8914 EDE in Boulder's wording (bdns.Error with `extended` set): the
@@ -308,4 +308,4 @@ TEST(EdeProblemTest, RoundTripsAndStaysAbsentWhenAbsent) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

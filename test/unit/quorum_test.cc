@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 // The BR §3.2.2.9 "Quorum Requirements" table, written out.
@@ -143,4 +143,4 @@ TEST(QuorumTest, DistinctRirsKeepsFirstSeenOrder) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

@@ -5,7 +5,7 @@
 #include "ra/acme_json.h"
 #include "ra/authz_view.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
@@ -56,7 +56,8 @@ core::ProblemDetails DnsTimeout() {
 }
 
 TEST(RaAcmeJsonTest, PendingAuthorization) {
-  const AuthorizationResponse view = RenderAuthorization(BaseRecord(), kNow);
+  const ::ra::AuthorizationResponse view =
+      RenderAuthorization(BaseRecord(), kNow);
   const google::protobuf::Struct json = Parse(AuthorizationJson(view));
   EXPECT_EQ(Field(json, "id").number_value(), 42);
   EXPECT_EQ(Field(json, "status").string_value(), "pending");
@@ -90,7 +91,7 @@ TEST(RaAcmeJsonTest, ProcessingWithScheduledRetryShowsErrorAndRetryAfter) {
   r.last_attempt_at = kNow - absl::Seconds(1);
   r.next_attempt_at = kNow + absl::Milliseconds(4500);
   r.problem = DnsTimeout();
-  const AuthorizationResponse view = RenderAuthorization(r, kNow);
+  const ::ra::AuthorizationResponse view = RenderAuthorization(r, kNow);
   // Just after the next attempt (§8.2): ceil(4.5) + 1.
   EXPECT_EQ(view.retryafterseconds(), 6);
   EXPECT_TRUE(view.has_nextattemptat());
@@ -123,7 +124,7 @@ TEST(RaAcmeJsonTest, ProcessingAttemptInFlight) {
   r.state = {AuthzStatus::kPending, ChallengeStatus::kProcessing};
   r.first_attempt_at = kNow;
   r.next_attempt_at = kNow;
-  const AuthorizationResponse view = RenderAuthorization(r, kNow);
+  const ::ra::AuthorizationResponse view = RenderAuthorization(r, kNow);
   EXPECT_EQ(view.retryafterseconds(), kInFlightRetryAfterSeconds);
   EXPECT_FALSE(view.has_nextattemptat());
 }
@@ -136,7 +137,7 @@ TEST(RaAcmeJsonTest, ValidWildcard) {
   core::ValidationRecord record;
   record.set_hostname("example.com");
   r.records.push_back(record);
-  const AuthorizationResponse view = RenderAuthorization(r, kNow);
+  const ::ra::AuthorizationResponse view = RenderAuthorization(r, kNow);
   EXPECT_TRUE(view.wildcard());
   EXPECT_EQ(view.authz().identifier().value(), "*.example.com");
   EXPECT_EQ(view.authz().challenges(0).validationrecords_size(), 1);
@@ -188,4 +189,4 @@ TEST(RaAcmeJsonTest, ErrorTypeUrn) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

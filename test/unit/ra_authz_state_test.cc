@@ -3,7 +3,7 @@
 #include "gtest/gtest.h"
 #include "ra/authz_state.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 constexpr AuthzState kCreated{AuthzStatus::kPending, ChallengeStatus::kPending};
@@ -128,4 +128,4 @@ TEST(RaAuthzStateTest, NamesRoundTrip) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

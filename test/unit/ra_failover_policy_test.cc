@@ -4,7 +4,7 @@
 #include "gtest/gtest.h"
 #include "ra/failover_policy.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'000'000);
@@ -162,4 +162,4 @@ TEST(RaFailoverPolicyTest, AfterFailedTryTable) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

@@ -12,14 +12,14 @@
 #include "ra/testing/fake_va.h"
 #include "ra/testing/ra_harness.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
-using ::ra::testing::FakeVa;
-using ::ra::testing::FakeVaCall;
-using ::ra::testing::FakeVaReply;
-using ::ra::testing::RaHarness;
-using ::ra::testing::RaHarnessOptions;
+using ::acmeva::ra::testing::FakeVa;
+using ::acmeva::ra::testing::FakeVaCall;
+using ::acmeva::ra::testing::FakeVaReply;
+using ::acmeva::ra::testing::RaHarness;
+using ::acmeva::ra::testing::RaHarnessOptions;
 
 const std::string kThumbprint(43, 'Q');
 
@@ -56,18 +56,18 @@ class RaRestartTest : public ::testing::Test {
     std::vector<int64_t> ids;
     for (int i = 0; i < n; ++i) {
       grpc::ClientContext ctx;
-      NewAuthorizationRequest req;
+      ::ra::NewAuthorizationRequest req;
       req.set_registrationid(9);
       req.mutable_identifier()->set_type("dns");
       req.mutable_identifier()->set_value("n" + std::to_string(i) +
                                           ".example.com");
-      AuthorizationResponse a;
+      ::ra::AuthorizationResponse a;
       EXPECT_TRUE(ra->stub()->NewAuthorization(&ctx, req, &a).ok());
       grpc::ClientContext vctx;
-      PerformValidationRequest v;
+      ::ra::PerformValidationRequest v;
       v.set_id(a.authz().id());
       v.set_jwkthumbprint(kThumbprint);
-      AuthorizationResponse started;
+      ::ra::AuthorizationResponse started;
       EXPECT_TRUE(ra->stub()->PerformValidation(&vctx, v, &started).ok());
       ids.push_back(a.authz().id());
     }
@@ -260,4 +260,4 @@ TEST_F(RaRestartTest, TwoInstancesOnOneDatabaseFinalizeEachOnce) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

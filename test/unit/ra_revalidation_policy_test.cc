@@ -4,7 +4,7 @@
 #include "gtest/gtest.h"
 #include "ra/revalidation_policy.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1'000'000);
@@ -126,4 +126,4 @@ TEST(RaRevalidationPolicyTest, OutOfRangeDrawsAreClamped) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

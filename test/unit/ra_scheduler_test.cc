@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "ra/scheduler.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 TEST(SchedulerTest, RunsEveryTaskPostedFromManyThreads) {
@@ -126,4 +126,4 @@ TEST(SchedulerTest, DestructorLetsTheRunningTaskFinish) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

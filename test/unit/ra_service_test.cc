@@ -14,14 +14,14 @@
 #include "ra/testing/ra_harness.h"
 #include "ra/va_client.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
-using ::ra::testing::FakeVa;
-using ::ra::testing::FakeVaCall;
-using ::ra::testing::FakeVaReply;
-using ::ra::testing::RaHarness;
-using ::ra::testing::RaHarnessOptions;
+using ::acmeva::ra::testing::FakeVa;
+using ::acmeva::ra::testing::FakeVaCall;
+using ::acmeva::ra::testing::FakeVaReply;
+using ::acmeva::ra::testing::RaHarness;
+using ::acmeva::ra::testing::RaHarnessOptions;
 
 const std::string kThumbprint = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
 
@@ -53,73 +53,74 @@ class RaServiceTest : public ::testing::Test {
   }
   void StartRa() { StartRa(Options()); }
 
-  grpc::Status NewAuthz(const std::string& name, AuthorizationResponse* out,
-                        int64_t account = 1, bool wildcard = false,
+  grpc::Status NewAuthz(const std::string& name,
+                        ::ra::AuthorizationResponse* out, int64_t account = 1,
+                        bool wildcard = false,
                         const std::string& type = "dns") {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(5));
-    NewAuthorizationRequest req;
+    ::ra::NewAuthorizationRequest req;
     req.set_registrationid(account);
     req.mutable_identifier()->set_type(type);
     req.mutable_identifier()->set_value(name);
     req.set_wildcard(wildcard);
     return ra_->stub()->NewAuthorization(&ctx, req, out);
   }
-  AuthorizationResponse MustNewAuthz(const std::string& name,
-                                     bool wildcard = false) {
-    AuthorizationResponse out;
+  ::ra::AuthorizationResponse MustNewAuthz(const std::string& name,
+                                           bool wildcard = false) {
+    ::ra::AuthorizationResponse out;
     const grpc::Status s = NewAuthz(name, &out, 1, wildcard);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
-  static std::string Ka(const AuthorizationResponse& authz) {
+  static std::string Ka(const ::ra::AuthorizationResponse& authz) {
     return authz.authz().challenges(0).token() + "." + kThumbprint;
   }
   grpc::Status Validate(int64_t id, const std::string& ka,
-                        AuthorizationResponse* out) {
+                        ::ra::AuthorizationResponse* out) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(5));
-    PerformValidationRequest req;
+    ::ra::PerformValidationRequest req;
     req.set_id(id);
     req.set_keyauthorization(ka);
     return ra_->stub()->PerformValidation(&ctx, req, out);
   }
   grpc::Status ValidateWithThumbprint(int64_t id, const std::string& thumbprint,
-                                      AuthorizationResponse* out) {
+                                      ::ra::AuthorizationResponse* out) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(5));
-    PerformValidationRequest req;
+    ::ra::PerformValidationRequest req;
     req.set_id(id);
     req.set_jwkthumbprint(thumbprint);
     return ra_->stub()->PerformValidation(&ctx, req, out);
   }
-  grpc::Status Get(int64_t id, AuthorizationResponse* out) {
+  grpc::Status Get(int64_t id, ::ra::AuthorizationResponse* out) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(5));
-    AuthorizationID req;
+    ::ra::AuthorizationID req;
     req.set_id(id);
     return ra_->stub()->GetAuthorization(&ctx, req, out);
   }
   grpc::Status Wait(int64_t id, absl::Duration timeout,
-                    AuthorizationResponse* out) {
+                    ::ra::AuthorizationResponse* out) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    WaitAuthorizationRequest req;
+    ::ra::WaitAuthorizationRequest req;
     req.set_id(id);
     return ra_->stub()->WaitAuthorization(&ctx, req, out);
   }
   // Starts validation and waits for the final state.
-  AuthorizationResponse ValidateAndWait(
-      const AuthorizationResponse& authz,
+  ::ra::AuthorizationResponse ValidateAndWait(
+      const ::ra::AuthorizationResponse& authz,
       absl::Duration timeout = absl::Seconds(10)) {
-    AuthorizationResponse started;
+    ::ra::AuthorizationResponse started;
     grpc::Status s = Validate(authz.authz().id(), Ka(authz), &started);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    AuthorizationResponse done;
+    ::ra::AuthorizationResponse done;
     s = Wait(authz.authz().id(), timeout, &done);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return done;
@@ -132,7 +133,7 @@ class RaServiceTest : public ::testing::Test {
 
 TEST_F(RaServiceTest, NewAuthorizationIsPendingOfferingTheDnsFamily) {
   StartRa();
-  AuthorizationResponse a;
+  ::ra::AuthorizationResponse a;
   ASSERT_TRUE(NewAuthz("Example.COM", &a, 42).ok());
   EXPECT_GT(a.authz().id(), 0);
   EXPECT_EQ(a.authz().registrationid(), 42);
@@ -162,7 +163,7 @@ TEST_F(RaServiceTest, NewAuthorizationIsPendingOfferingTheDnsFamily) {
       std::string::npos);
   EXPECT_EQ(a.retryafterseconds(), 0);
 
-  AuthorizationResponse w;
+  ::ra::AuthorizationResponse w;
   ASSERT_TRUE(NewAuthz("example.com", &w, 42, /*wildcard=*/true).ok());
   EXPECT_TRUE(w.wildcard());
   EXPECT_EQ(w.authz().identifier().value(), "*.example.com");
@@ -175,19 +176,19 @@ TEST_F(RaServiceTest, NewAuthorizationIsPendingOfferingTheDnsFamily) {
 TEST_F(RaServiceTest, ChosenChallengeIsValidatedAndShown) {
   StartRa();
   for (const std::string type : {"dns-account-01", "dns-persist-01"}) {
-    const AuthorizationResponse a = MustNewAuthz(type + ".example.com");
+    const ::ra::AuthorizationResponse a = MustNewAuthz(type + ".example.com");
     const std::string token = a.authz().challenges(0).token();
     const bool uses_token = type != "dns-persist-01";
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(5));
-    PerformValidationRequest req;
+    ::ra::PerformValidationRequest req;
     req.set_id(a.authz().id());
     req.set_jwkthumbprint(kThumbprint);
     req.set_challengetype(type);
-    AuthorizationResponse started;
+    ::ra::AuthorizationResponse started;
     ASSERT_TRUE(ra_->stub()->PerformValidation(&ctx, req, &started).ok());
-    AuthorizationResponse done;
+    ::ra::AuthorizationResponse done;
     ASSERT_TRUE(Wait(a.authz().id(), absl::Seconds(10), &done).ok());
     EXPECT_EQ(done.authz().status(), "valid");
     for (const core::Challenge& c : done.authz().challenges()) {
@@ -212,11 +213,11 @@ TEST_F(RaServiceTest, UnknownOrSwitchedChallengeTypeIsRefused) {
     return FakeVaReply{{}, grpc::Status::OK, true};  // hold: stay processing
   });
   StartRa();
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  PerformValidationRequest req;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  ::ra::PerformValidationRequest req;
   req.set_id(a.authz().id());
   req.set_jwkthumbprint(kThumbprint);
-  AuthorizationResponse out;
+  ::ra::AuthorizationResponse out;
   {
     grpc::ClientContext ctx;
     req.set_challengetype("http-01");
@@ -249,8 +250,8 @@ TEST_F(RaServiceTest, ValidReturnsAtOnceThenFinalizes) {
     return FakeVaReply{{}, grpc::Status::OK, true};
   });
   StartRa();
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  AuthorizationResponse started;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  ::ra::AuthorizationResponse started;
   ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &started).ok());
   // RFC 8555 §7.1.6: challenge processing, authorization still pending.
   EXPECT_EQ(started.authz().status(), "pending");
@@ -263,7 +264,7 @@ TEST_F(RaServiceTest, ValidReturnsAtOnceThenFinalizes) {
   va_->SetDcv(nullptr);
   va_->ReleaseStalled();
 
-  AuthorizationResponse done;
+  ::ra::AuthorizationResponse done;
   ASSERT_TRUE(Wait(a.authz().id(), absl::Seconds(10), &done).ok());
   EXPECT_EQ(done.authz().status(), "valid");
   const core::Challenge& c = done.authz().challenges(0);
@@ -297,10 +298,10 @@ TEST_F(RaServiceTest, ValidReturnsAtOnceThenFinalizes) {
   EXPECT_EQ(calls[1].authz_id, a.authz().id());
 
   // Final: validating again is refused and nothing changes.
-  AuthorizationResponse again;
+  ::ra::AuthorizationResponse again;
   EXPECT_EQ(Validate(a.authz().id(), Ka(a), &again).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
-  AuthorizationResponse later;
+  ::ra::AuthorizationResponse later;
   ASSERT_TRUE(Get(a.authz().id(), &later).ok());
   EXPECT_EQ(later.authz().status(), "valid");
   EXPECT_EQ(va_->calls().size(), 2u);
@@ -308,11 +309,11 @@ TEST_F(RaServiceTest, ValidReturnsAtOnceThenFinalizes) {
 
 TEST_F(RaServiceTest, WildcardGoesToTheVaWithItsPrefixAndThumbprintWorks) {
   StartRa();
-  const AuthorizationResponse a = MustNewAuthz("example.org", true);
-  AuthorizationResponse started;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.org", true);
+  ::ra::AuthorizationResponse started;
   ASSERT_TRUE(
       ValidateWithThumbprint(a.authz().id(), kThumbprint, &started).ok());
-  AuthorizationResponse done;
+  ::ra::AuthorizationResponse done;
   ASSERT_TRUE(Wait(a.authz().id(), absl::Seconds(10), &done).ok());
   EXPECT_EQ(done.authz().status(), "valid");
   const auto calls = va_->calls();
@@ -331,8 +332,8 @@ TEST_F(RaServiceTest, WrongTxtIsInvalidAtOnceWithoutCaa) {
                                        false)};
   });
   StartRa();
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  const AuthorizationResponse done = ValidateAndWait(a);
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  const ::ra::AuthorizationResponse done = ValidateAndWait(a);
   EXPECT_EQ(done.authz().status(), "invalid");
   const core::Challenge& c = done.authz().challenges(0);
   EXPECT_EQ(c.status(), "invalid");
@@ -357,7 +358,7 @@ TEST_F(RaServiceTest, CaaFailureIsInvalidAndKeepsDcvRecords) {
         false)};
   });
   StartRa();
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   EXPECT_EQ(done.authz().status(), "invalid");
   EXPECT_EQ(done.authz().challenges(0).error().problemtype(), "caa");
@@ -386,13 +387,13 @@ TEST_F(RaServiceTest, TransientThenValidOnRevalidation) {
   options.runner.policy.initial_backoff = absl::Seconds(2);
   options.runner.policy.max_backoff = absl::Seconds(2);
   StartRa(options);
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  AuthorizationResponse started;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  ::ra::AuthorizationResponse started;
   ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &started).ok());
 
   // After the first (failed) attempt: still processing, error recorded on
   // the challenge (erratum 5732), Retry-After pointing after the next try.
-  AuthorizationResponse mid;
+  ::ra::AuthorizationResponse mid;
   for (int i = 0; i < 300; ++i) {
     ASSERT_TRUE(Get(a.authz().id(), &mid).ok());
     if (mid.validationattempts() >= 1) break;
@@ -417,7 +418,7 @@ TEST_F(RaServiceTest, TransientThenValidOnRevalidation) {
   EXPECT_GT(next, absl::Now());
   EXPECT_LT(next, absl::Now() + absl::Seconds(3));
 
-  AuthorizationResponse done;
+  ::ra::AuthorizationResponse done;
   ASSERT_TRUE(Wait(a.authz().id(), absl::Seconds(10), &done).ok());
   EXPECT_EQ(done.authz().status(), "valid");
   EXPECT_EQ(done.authz().challenges(0).status(), "valid");
@@ -436,7 +437,7 @@ TEST_F(RaServiceTest, TransientUntilTheBoundIsInvalidWithTheLastProblem) {
                         true)};
   });
   StartRa();
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   EXPECT_EQ(done.authz().status(), "invalid");
   const core::Challenge& c = done.authz().challenges(0);
@@ -461,7 +462,7 @@ TEST_F(RaServiceTest, RetryWindowBoundsTheAttempts) {
   options.runner.policy.jitter = 0;
   options.runner.policy.window = absl::Milliseconds(700);
   StartRa(options);
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   EXPECT_EQ(done.authz().status(), "invalid");
   // Attempts at 0, 200, 400, 600 ms; 800 ms would leave the window.
@@ -475,7 +476,7 @@ TEST_F(RaServiceTest, RevalidationOffMeansOneAttempt) {
   RaHarnessOptions options = Options();
   options.runner.policy.max_attempts = 1;
   StartRa(options);
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   EXPECT_EQ(done.authz().status(), "invalid");
   EXPECT_EQ(done.validationattempts(), 1);
@@ -489,7 +490,7 @@ TEST_F(RaServiceTest, VaDownIsServerInternalTransient) {
   options.runner.policy.max_attempts = 1;
   StartRa(options);
   const absl::Time start = absl::Now();
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   EXPECT_EQ(done.authz().status(), "invalid");
   const core::ProblemDetails& p = done.authz().challenges(0).error();
@@ -507,10 +508,10 @@ TEST_F(RaServiceTest, VaDownIsRetriedAndSucceedsWhenAVaComesBack) {
   options.va_addresses = {address};
   options.runner.policy.initial_backoff = absl::Seconds(1);
   StartRa(options);
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  AuthorizationResponse started;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  ::ra::AuthorizationResponse started;
   ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &started).ok());
-  AuthorizationResponse mid;
+  ::ra::AuthorizationResponse mid;
   for (int i = 0; i < 300; ++i) {
     ASSERT_TRUE(Get(a.authz().id(), &mid).ok());
     if (mid.validationattempts() >= 1) break;
@@ -523,7 +524,7 @@ TEST_F(RaServiceTest, VaDownIsRetriedAndSucceedsWhenAVaComesBack) {
   // The VA comes up on that address.
   auto revived = FakeVa::Start(address);
   ASSERT_NE(revived, nullptr);
-  AuthorizationResponse done;
+  ::ra::AuthorizationResponse done;
   ASSERT_TRUE(Wait(a.authz().id(), absl::Seconds(10), &done).ok());
   EXPECT_EQ(done.authz().status(), "valid");
   EXPECT_EQ(done.validationattempts(), 2);
@@ -539,7 +540,7 @@ TEST_F(RaServiceTest, FailsOverToAnotherVa) {
   options.runner.policy.max_attempts = 1;  // failover, not revalidation
   StartRa(options);
   for (int i = 0; i < 6; ++i) {
-    const AuthorizationResponse done =
+    const ::ra::AuthorizationResponse done =
         ValidateAndWait(MustNewAuthz("n" + std::to_string(i) + ".example.com"));
     EXPECT_EQ(done.authz().status(), "valid") << i;
   }
@@ -556,7 +557,7 @@ TEST_F(RaServiceTest, VaGrpcErrorIsNotTransient) {
         {}, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad request")};
   });
   StartRa();
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   EXPECT_EQ(done.authz().status(), "invalid");
   EXPECT_EQ(done.authz().challenges(0).error().detail(),
@@ -573,7 +574,7 @@ TEST_F(RaServiceTest, SlowVaHitsTheDeadlineAsTransient) {
   options.runner.va_timeout = absl::Milliseconds(300);
   options.runner.policy.max_attempts = 2;
   StartRa(options);
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   EXPECT_EQ(done.authz().status(), "invalid");
   EXPECT_EQ(done.authz().challenges(0).error().detail(),
@@ -595,15 +596,15 @@ TEST_F(RaServiceTest, SimultaneousTransientFailuresAreSpreadOut) {
   StartRa(options);
   std::vector<int64_t> ids;
   for (int i = 0; i < 20; ++i) {
-    const AuthorizationResponse a =
+    const ::ra::AuthorizationResponse a =
         MustNewAuthz("n" + std::to_string(i) + ".example.com");
-    AuthorizationResponse started;
+    ::ra::AuthorizationResponse started;
     ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &started).ok());
     ids.push_back(a.authz().id());
   }
   std::set<int64_t> next_attempts;
   for (int64_t id : ids) {
-    AuthorizationResponse r;
+    ::ra::AuthorizationResponse r;
     for (int i = 0; i < 300; ++i) {
       ASSERT_TRUE(Get(id, &r).ok());
       if (r.validationattempts() >= 1) break;
@@ -632,8 +633,8 @@ TEST_F(RaServiceTest, ClientRetryRequestRunsTheNextAttemptEarly) {
   options.runner.policy.window = absl::Minutes(5);
   options.service.min_client_retry_interval = absl::Milliseconds(100);
   StartRa(options);
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  AuthorizationResponse r;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  ::ra::AuthorizationResponse r;
   ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &r).ok());
   for (int i = 0; i < 300 && r.validationattempts() < 1; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
@@ -642,7 +643,7 @@ TEST_F(RaServiceTest, ClientRetryRequestRunsTheNextAttemptEarly) {
   ASSERT_EQ(r.validationattempts(), 1);
   EXPECT_GE(r.retryafterseconds(), 30);
   // A different key authorization is refused while processing.
-  AuthorizationResponse other;
+  ::ra::AuthorizationResponse other;
   EXPECT_EQ(
       Validate(a.authz().id(),
                a.authz().challenges(0).token() + "." + std::string(43, 'Z'),
@@ -650,10 +651,10 @@ TEST_F(RaServiceTest, ClientRetryRequestRunsTheNextAttemptEarly) {
           .error_code(),
       grpc::StatusCode::FAILED_PRECONDITION);
   // The same one again is the client's §8.2 retry request.
-  AuthorizationResponse again;
+  ::ra::AuthorizationResponse again;
   ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &again).ok());
   EXPECT_EQ(again.authz().challenges(0).status(), "processing");
-  AuthorizationResponse done;
+  ::ra::AuthorizationResponse done;
   ASSERT_TRUE(Wait(a.authz().id(), absl::Seconds(5), &done).ok());
   EXPECT_EQ(done.authz().status(), "valid");
   EXPECT_EQ(done.validationattempts(), 2);
@@ -666,11 +667,11 @@ TEST_F(RaServiceTest, WaitAnswersBeforeTheDeadlineWhileStillProcessing) {
   RaHarnessOptions options = Options();
   options.runner.va_timeout = absl::Seconds(30);
   StartRa(options);
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  AuthorizationResponse started;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  ::ra::AuthorizationResponse started;
   ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &started).ok());
   const absl::Time start = absl::Now();
-  AuthorizationResponse r;
+  ::ra::AuthorizationResponse r;
   const grpc::Status s = Wait(a.authz().id(), absl::Milliseconds(1500), &r);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(r.authz().status(), "pending");
@@ -683,11 +684,11 @@ TEST_F(RaServiceTest, WaitAnswersBeforeTheDeadlineWhileStillProcessing) {
 
 TEST_F(RaServiceTest, WaitOnAFinalAuthorizationAnswersAtOnce) {
   StartRa();
-  const AuthorizationResponse done =
+  const ::ra::AuthorizationResponse done =
       ValidateAndWait(MustNewAuthz("example.com"));
   ASSERT_EQ(done.authz().status(), "valid");
   const absl::Time start = absl::Now();
-  AuthorizationResponse r;
+  ::ra::AuthorizationResponse r;
   ASSERT_TRUE(Wait(done.authz().id(), absl::Seconds(10), &r).ok());
   EXPECT_EQ(r.authz().status(), "valid");
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
@@ -695,7 +696,7 @@ TEST_F(RaServiceTest, WaitOnAFinalAuthorizationAnswersAtOnce) {
 
 TEST_F(RaServiceTest, BadInputsGetClearErrors) {
   StartRa();
-  AuthorizationResponse r;
+  ::ra::AuthorizationResponse r;
   struct NewCase {
     std::string name;
     int64_t account;
@@ -726,7 +727,7 @@ TEST_F(RaServiceTest, BadInputsGetClearErrors) {
   EXPECT_EQ(Wait(987654, absl::Seconds(2), &r).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
-  const AuthorizationResponse a = MustNewAuthz("example.com");
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
   const int64_t id = a.authz().id();
   grpc::Status s = Validate(id, "wrongtoken." + kThumbprint, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -736,7 +737,7 @@ TEST_F(RaServiceTest, BadInputsGetClearErrors) {
   EXPECT_NE(s.error_message().find("jwkThumbprint"), std::string::npos);
   {
     grpc::ClientContext ctx;
-    PerformValidationRequest req;
+    ::ra::PerformValidationRequest req;
     req.set_id(id);  // no proof at all
     s = ra_->stub()->PerformValidation(&ctx, req, &r);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -751,9 +752,9 @@ TEST_F(RaServiceTest, ExpiredPendingAuthorizationCannotBeValidated) {
   RaHarnessOptions options = Options();
   options.service.pending_authz_lifetime = absl::Milliseconds(200);
   StartRa(options);
-  const AuthorizationResponse a = MustNewAuthz("example.com");
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
   absl::SleepFor(absl::Milliseconds(300));
-  AuthorizationResponse r;
+  ::ra::AuthorizationResponse r;
   ASSERT_TRUE(Get(a.authz().id(), &r).ok());
   EXPECT_EQ(r.authz().status(), "expired");
   const grpc::Status s = Validate(a.authz().id(), Ka(a), &r);
@@ -767,8 +768,8 @@ TEST_F(RaServiceTest, DrainFinishesAttemptsInFlight) {
     return FakeVaReply{{}, grpc::Status::OK, true};
   });
   StartRa();
-  const AuthorizationResponse a = MustNewAuthz("example.com");
-  AuthorizationResponse started;
+  const ::ra::AuthorizationResponse a = MustNewAuthz("example.com");
+  ::ra::AuthorizationResponse started;
   ASSERT_TRUE(Validate(a.authz().id(), Ka(a), &started).ok());
   for (int i = 0; i < 200 && va_->stalled() == 0; ++i)
     absl::SleepFor(absl::Milliseconds(10));
@@ -787,4 +788,4 @@ TEST_F(RaServiceTest, DrainFinishesAttemptsInFlight) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

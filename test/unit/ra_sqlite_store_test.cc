@@ -13,7 +13,7 @@
 #include "gtest/gtest.h"
 #include "ra/sqlite_store.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 class RaSqliteStoreTest : public ::testing::Test {
@@ -417,4 +417,4 @@ TEST_F(RaSqliteStoreTest, ConcurrentClaimersNeverShareAnAuthorization) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

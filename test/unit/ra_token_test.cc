@@ -5,7 +5,7 @@
 #include "gtest/gtest.h"
 #include "ra/token.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
 const std::string kThumbprint(43, 'T');
@@ -73,4 +73,4 @@ TEST(RaTokenTest, CheckKeyAuthorizationTable) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

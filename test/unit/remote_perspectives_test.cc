@@ -32,7 +32,7 @@
 #include "va/dns01.h"
 #include "va/service.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using ::testing::ElementsAre;
@@ -895,4 +895,4 @@ TEST_F(ServiceTest, ARemoteQuorumFailureBecomesTheServiceAnswer) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 using ::testing::HasSubstr;
@@ -94,4 +94,4 @@ TEST(ParseRemoteVasTest, RejectsADuplicatePerspective) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

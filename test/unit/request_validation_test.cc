@@ -8,7 +8,7 @@
 
 #include "va/challenge_registry.h"
 
-namespace va {
+namespace acmeva::va {
 namespace {
 
 constexpr char kToken[] = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0";
@@ -127,4 +127,4 @@ TEST(IsKnownValidationMethodTest, KnowsEveryRegisteredType) {
 }
 
 }  // namespace
-}  // namespace va
+}  // namespace acmeva::va

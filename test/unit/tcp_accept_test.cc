@@ -21,7 +21,7 @@
 
 #include "common/fd_limit.h"
 
-namespace common {
+namespace acmeva::common {
 namespace {
 
 int Listen(int* port) {
@@ -136,4 +136,4 @@ TEST(FdLimit, RaisesTheSoftLimitToTheHardOne) {
 }
 
 }  // namespace
-}  // namespace common
+}  // namespace acmeva::common

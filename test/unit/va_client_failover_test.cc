@@ -25,12 +25,12 @@
 #include "ra/testing/fake_va.h"
 #include "ra/va_client.h"
 
-namespace ra {
+namespace acmeva::ra {
 namespace {
 
-using ::ra::testing::FakeVa;
-using ::ra::testing::FakeVaCall;
-using ::ra::testing::FakeVaReply;
+using ::acmeva::ra::testing::FakeVa;
+using ::acmeva::ra::testing::FakeVaCall;
+using ::acmeva::ra::testing::FakeVaReply;
 
 // Closes with RST instead of FIN, as the kernel does for a killed process
 // with unread data.
@@ -387,8 +387,8 @@ TEST(VaClientFailoverTest, PatientTryGivesUpAtTheEndOfTheReconnectWindow) {
 
 // A request deadline shorter than the reconnect window bounds the wait.
 TEST(VaClientFailoverTest, NeverWaitsPastTheRequestDeadline) {
-  auto client =
-      MakeClient({::ra::testing::UnusedLoopbackAddress()}, absl::Seconds(5));
+  auto client = MakeClient({::acmeva::ra::testing::UnusedLoopbackAddress()},
+                           absl::Seconds(5));
   ASSERT_NE(client, nullptr);
   absl::Duration took;
   const VaOutcome outcome =
@@ -479,4 +479,4 @@ TEST(VaClientFailoverTest, DeadConnectionToOneOfTwoVasFailsOverAtOnce) {
 }
 
 }  // namespace
-}  // namespace ra
+}  // namespace acmeva::ra

@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 using ::testing::ElementsAre;
@@ -171,4 +171,4 @@ TEST(ReadNamesFileTest, SkipsCommentsBlanksAndTrailingDots) {
 }
 
 }  // namespace
-}  // namespace bench
+}  // namespace acmeva::bench

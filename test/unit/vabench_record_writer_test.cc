@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 using ::testing::ElementsAre;
@@ -114,4 +114,4 @@ TEST(RecordWriterTest, DnsperfQueriesFollowTheMode) {
 }
 
 }  // namespace
-}  // namespace bench
+}  // namespace acmeva::bench

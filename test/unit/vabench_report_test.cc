@@ -2,7 +2,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 using ::testing::HasSubstr;
@@ -78,4 +78,4 @@ TEST(ReportTest, TextNamesTheHeadlineFigures) {
 }
 
 }  // namespace
-}  // namespace bench
+}  // namespace acmeva::bench

@@ -13,7 +13,7 @@
 #include "bench/lib/prometheus_text.h"
 #include "gtest/gtest.h"
 
-namespace bench {
+namespace acmeva::bench {
 namespace {
 
 TEST(PercentileTest, NearestRank) {
@@ -174,4 +174,4 @@ TEST(HttpGetTest, RejectsNonNumericHostsAndClosedPorts) {
 }
 
 }  // namespace
-}  // namespace bench
+}  // namespace acmeva::bench

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 constexpr size_t kRandomIdBatch = 128;
@@ -224,4 +224,4 @@ std::optional<absl::Duration> CaresChannel::NextTimeout() const {
   return absl::DurationFromTimeval(tv);
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

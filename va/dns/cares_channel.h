@@ -37,7 +37,7 @@
 #include "absl/types/span.h"
 #include "va/dns/server_address.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 // ares_library_init, once per process.
 absl::Status InitCaresLibraryOnce();
@@ -108,6 +108,6 @@ class CaresChannel {
   std::vector<uint16_t> random_ids_;  // refilled from getrandom(2)
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_CARES_CHANNEL_H_

@@ -9,7 +9,7 @@
 #include "va/dns/dns_message.h"
 #include "va/dns/resolver_loop.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 constexpr int kMaxLoopThreads = 64;
@@ -120,4 +120,4 @@ void CaresResolver::Shutdown() {
   for (auto& loop : loops_) loop->Stop();
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -18,13 +18,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "va/dns/dns_observer.h"
-#include "va/dns/resolver_health.h"
 #include "va/dns/resolver.h"
+#include "va/dns/resolver_health.h"
 #include "va/dns/retry_budget.h"
 #include "va/dns/retry_policy.h"
 #include "va/dns/rtt_estimator.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 class ResolverLoop;
 
@@ -92,6 +92,6 @@ class CaresResolver : public Resolver {
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_CARES_RESOLVER_H_

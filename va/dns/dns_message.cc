@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 constexpr size_t kHeaderSize = 12;
@@ -298,4 +298,4 @@ Outcome OutcomeForRcode(int rcode) {
   }
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -12,7 +12,7 @@
 #include "absl/types/span.h"
 #include "va/dns/resolver.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 // `name` without its trailing dot (as from NormalizeName); "" is the root.
 // Rejects empty labels, labels over 63 octets and names over 255 octets.
@@ -56,6 +56,6 @@ inline constexpr size_t kMaxEdeTextSize = 256;
 // The Outcome for a received answer's rcode (kNoError, kNxDomain, ...).
 Outcome OutcomeForRcode(int rcode);
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_DNS_MESSAGE_H_

@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "va/dns/resolver.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 class DnsObserver {
  public:
@@ -45,6 +45,6 @@ class DnsObserver {
   virtual void OnInFlightChange(int /*delta*/) {}
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_DNS_OBSERVER_H_

@@ -9,7 +9,7 @@
 #include "va/dns/cares_resolver.h"
 #include "va/dns/dns_message.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 // OutcomeName as an absl::string_view (Debian's absl has its own type,
@@ -194,4 +194,4 @@ void DnssecCanary::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

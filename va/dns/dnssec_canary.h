@@ -24,7 +24,7 @@
 #include "va/dns/resolver.h"
 #include "va/dns/resolver_health.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 // Production defaults: a name signed for years (the IETF's) and one that is
 // deliberately bogus (Comcast's long-standing DNSSEC test name).
@@ -89,6 +89,6 @@ class DnssecCanary {
   std::thread thread_;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_DNSSEC_CANARY_H_

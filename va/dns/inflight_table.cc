@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 // Lower-cases `name` into `buf` when it fits, else into `heap`.
@@ -101,4 +101,4 @@ std::vector<std::unique_ptr<Flight>> InFlightTable::RemoveAll() {
   return out;
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -21,7 +21,7 @@
 #include "va/dns/retry_policy.h"
 #include "va/dns/timer_queue.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 // One caller of Lookup.
 struct Waiter {
@@ -125,6 +125,6 @@ class InFlightTable {
   uint64_t next_id_ = 1;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_INFLIGHT_TABLE_H_

@@ -1,6 +1,6 @@
 #include "va/dns/resolver.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 std::string_view RRTypeName(RRType type) {
   switch (type) {
@@ -71,4 +71,4 @@ bool IsTransient(Outcome outcome) {
   }
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

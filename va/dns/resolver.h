@@ -12,7 +12,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 enum class RRType : uint16_t {
   kA = 1,
@@ -100,6 +100,6 @@ class Resolver {
                       LookupCallback done) = 0;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_RESOLVER_H_

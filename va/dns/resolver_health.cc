@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 ResolverHealth::ResolverHealth(size_t resolvers)
     : size_(resolvers), usable_(new std::atomic<bool>[resolvers]) {
@@ -32,4 +32,4 @@ void ResolverHealth::KeepUsable(RetryPolicy::ResolverList& order) const {
               order.end());
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

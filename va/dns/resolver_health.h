@@ -13,7 +13,7 @@
 
 #include "va/dns/retry_policy.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 class ResolverHealth {
  public:
@@ -36,6 +36,6 @@ class ResolverHealth {
   std::unique_ptr<std::atomic<bool>[]> usable_;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_RESOLVER_HEALTH_H_

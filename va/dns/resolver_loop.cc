@@ -14,7 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "common/json_log.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 // How long a loop sleeps at most when nothing is due; only bounds the
@@ -668,4 +668,4 @@ void ResolverLoop::LogFailedTry(const Flight& flight, const TryRecord& record,
   common::Log("warning", "DNS try failed", fields);
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

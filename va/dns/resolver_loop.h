@@ -48,7 +48,7 @@
 #include "va/dns/server_address.h"
 #include "va/dns/timer_queue.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 // Read-only configuration shared by all loops of one resolver.
 struct LoopConfig {
@@ -61,8 +61,8 @@ struct LoopConfig {
   // receive buffer can hold (kBytesPerAnswer each).
   int max_in_flight_per_channel = 4096;
   bool log_failed_tries = true;
-  DnsObserver* observer = nullptr;  // never null
-  RetryBudget* budget = nullptr;    // never null
+  DnsObserver* observer = nullptr;         // never null
+  RetryBudget* budget = nullptr;           // never null
   const ResolverHealth* health = nullptr;  // may be null: all in rotation
 };
 
@@ -208,6 +208,6 @@ class ResolverLoop {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_RESOLVER_LOOP_H_

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 absl::Status ValidateRetryBudgetOptions(const RetryBudgetOptions& options) {
   if (!(options.ratio >= 0) || !std::isfinite(options.ratio)) {
@@ -90,4 +90,4 @@ double RetryBudget::Available(absl::Time now) {
   return AvailableLocked();
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -39,7 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 struct RetryBudgetOptions {
   bool enabled = true;
@@ -104,6 +104,6 @@ class RetryBudget {
   double withdrawals_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_RETRY_BUDGET_H_

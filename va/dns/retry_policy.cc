@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "va/dns/retry_budget.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 absl::Status ValidateRetryPolicyOptions(const RetryPolicyOptions& options) {
   if (options.max_tries < 1) {
@@ -124,4 +124,4 @@ RetryPolicy::Decision RetryPolicy::AfterTry(Outcome outcome, int tries_made,
   return retry;
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

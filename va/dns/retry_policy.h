@@ -15,7 +15,7 @@
 #include "absl/types/span.h"
 #include "va/dns/resolver.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 class RetryBudget;
 
@@ -132,6 +132,6 @@ class RetryPolicy {
   RetryPolicyOptions options_;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_RETRY_POLICY_H_

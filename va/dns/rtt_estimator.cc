@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 RttEstimator::RttEstimator(RttEstimatorOptions options) : options_(options) {}
 
@@ -54,4 +54,4 @@ size_t RttTable::TypeIndex(RRType type) {
   return 4;
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -36,7 +36,7 @@
 #include "absl/time/time.h"
 #include "va/dns/resolver.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 struct RttEstimatorOptions {
   // Off: every try uses the policy's per_try_timeout.
@@ -92,6 +92,6 @@ class RttTable {
   std::vector<RttEstimator> estimators_;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_RTT_ESTIMATOR_H_

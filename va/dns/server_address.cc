@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 namespace {
 
 absl::Status Bad(absl::string_view text, absl::string_view why) {
@@ -66,4 +66,4 @@ absl::StatusOr<ServerAddress> ParseServerAddress(absl::string_view text) {
   return out;
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 struct ServerAddress {
   std::string configured;  // as given, e.g. "127.0.0.1:53" or "[::1]:53"
@@ -30,6 +30,6 @@ struct ServerAddress {
 // the bad entry.
 absl::StatusOr<ServerAddress> ParseServerAddress(absl::string_view text);
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_SERVER_ADDRESS_H_

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 TimerQueue::Id TimerQueue::Schedule(absl::Time when,
                                     absl::AnyInvocable<void()> fn) {
@@ -66,4 +66,4 @@ void TimerQueue::CompactIfMostlyDead() {
   std::make_heap(heap_.begin(), heap_.end(), Later{});
 }
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns

@@ -18,7 +18,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 
-namespace va::dns {
+namespace acmeva::va::dns {
 
 class TimerQueue {
  public:
@@ -61,6 +61,6 @@ class TimerQueue {
   Id next_id_ = 1;
 };
 
-}  // namespace va::dns
+}  // namespace acmeva::va::dns
 
 #endif  // VA_DNS_TIMER_QUEUE_H_
