@@ -118,6 +118,18 @@ class GrpcVaClient : public VaClient {
     std::unique_ptr<grpc::ClientContext> context;
   };
 
+  // The log fields of a failed call; `count_key` names the try count.
+  static common::JsonFields CallFields(const Operation& op,
+                                       const grpc::Status& status,
+                                       std::string_view count_key) {
+    return common::JsonFields()
+        .Int("authzID", op.request.authz_id)
+        .Str("rpc", op.caa_phase ? "DoCAA" : "DoDCV")
+        .Int(count_key, op.tries)
+        .Int("grpcCode", status.error_code())
+        .Str("grpcMessage", status.error_message());
+  }
+
   void Finish(const std::shared_ptr<Operation>& op, VaOutcome outcome) {
     outcome.records = op->records;
     std::move(op->done)(std::move(outcome));
@@ -126,12 +138,7 @@ class GrpcVaClient : public VaClient {
   void FinishCommunicationError(const std::shared_ptr<Operation>& op,
                                 const grpc::Status& status, bool transient) {
     common::Log("warning", "Failed to communicate with VA",
-                common::JsonFields()
-                    .Int("authzID", op->request.authz_id)
-                    .Str("rpc", op->caa_phase ? "DoCAA" : "DoDCV")
-                    .Int("tries", op->tries)
-                    .Int("grpcCode", status.error_code())
-                    .Str("grpcMessage", status.error_message()));
+                CallFields(*op, status, "tries"));
     VaOutcome outcome;
     outcome.problem = CouldNotCommunicateProblem(transient);
     Finish(op, std::move(outcome));
@@ -284,12 +291,7 @@ class GrpcVaClient : public VaClient {
         break;
     }
     common::Log("info", "VA call failed; trying the next VA",
-                common::JsonFields()
-                    .Int("authzID", op->request.authz_id)
-                    .Str("rpc", op->caa_phase ? "DoCAA" : "DoDCV")
-                    .Int("try", op->tries)
-                    .Int("grpcCode", status.error_code())
-                    .Str("grpcMessage", status.error_message()));
+                CallFields(*op, status, "try"));
     StartTry(op);
   }
 

@@ -130,6 +130,35 @@ absl::Time EffectiveDeadline(const grpc::CallbackServerContext& ctx,
       absl::Now(), CallerDeadline(raw.tv_sec, raw.tv_nsec), config.deadline);
 }
 
+// Refuses a call with a malformed request (INVALID_ARGUMENT) or too little
+// time left (DEADLINE_EXCEEDED, Boulder's text) and answers it; otherwise
+// counts it as started and returns the deadline the work runs to.
+std::optional<absl::Time> Admit(const absl::Status& request_check,
+                                CallKind kind,
+                                const grpc::CallbackServerContext& ctx,
+                                absl::Time start, const ServiceConfig& config,
+                                ValidationMetrics& metrics,
+                                grpc::ServerUnaryReactor* reactor) {
+  if (!request_check.ok()) {
+    metrics.Rejected(kind, "invalid_argument");
+    metrics.Answered(kind, "InvalidArgument", absl::Now() - start);
+    reactor->Finish(common::ToGrpc(request_check));
+    return std::nullopt;
+  }
+  const absl::Time deadline = EffectiveDeadline(ctx, config);
+  if (deadline - start < config.min_work_time) {
+    metrics.Rejected(kind, "deadline_exceeded");
+    metrics.Answered(kind, "DeadlineExceeded", absl::Now() - start);
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                     absl::StrCat("not enough time left on clock: ",
+                                  absl::FormatDuration(deadline - start))));
+    return std::nullopt;
+  }
+  metrics.Started(kind);
+  return deadline;
+}
+
 void AuditLog(std::string_view msg, std::string_view kind,
               const ServiceConfig& config, const std::string& identifier,
               std::string_view method, int64_t authz_id, int64_t account_id,
@@ -199,23 +228,11 @@ grpc::ServerUnaryReactor* VaService::DoDCV(
     ::va::ValidationResult* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
-  if (absl::Status s = ValidateDcvRequest(*req); !s.ok()) {
-    metrics_->Rejected(CallKind::kDcv, "invalid_argument");
-    metrics_->Answered(CallKind::kDcv, "InvalidArgument", absl::Now() - start);
-    reactor->Finish(common::ToGrpc(s));
-    return reactor;
-  }
-  const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
-  if (deadline - start < deps_.config.min_work_time) {
-    metrics_->Rejected(CallKind::kDcv, "deadline_exceeded");
-    metrics_->Answered(CallKind::kDcv, "DeadlineExceeded", absl::Now() - start);
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                     absl::StrCat("not enough time left on clock: ",
-                                  absl::FormatDuration(deadline - start))));
-    return reactor;
-  }
-  metrics_->Started(CallKind::kDcv);
+  const std::optional<absl::Time> admitted =
+      Admit(ValidateDcvRequest(*req), CallKind::kDcv, *ctx, start, deps_.config,
+            *metrics_, reactor);
+  if (!admitted) return reactor;
+  const absl::Time deadline = *admitted;
   const uint64_t in_flight = Track(
       deps_.in_flight, "dcv", req->identifier().value(),
       req->challenge().type(), AuthzIdOf(*req), req->authz().regid(), start);
@@ -304,23 +321,11 @@ grpc::ServerUnaryReactor* CaaService::DoCAA(grpc::CallbackServerContext* ctx,
                                             ::va::IsCAAValidResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
-  if (absl::Status s = ValidateCaaRequest(*req); !s.ok()) {
-    metrics_->Rejected(CallKind::kCaa, "invalid_argument");
-    metrics_->Answered(CallKind::kCaa, "InvalidArgument", absl::Now() - start);
-    reactor->Finish(common::ToGrpc(s));
-    return reactor;
-  }
-  const absl::Time deadline = EffectiveDeadline(*ctx, deps_.config);
-  if (deadline - start < deps_.config.min_work_time) {
-    metrics_->Rejected(CallKind::kCaa, "deadline_exceeded");
-    metrics_->Answered(CallKind::kCaa, "DeadlineExceeded", absl::Now() - start);
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                     absl::StrCat("not enough time left on clock: ",
-                                  absl::FormatDuration(deadline - start))));
-    return reactor;
-  }
-  metrics_->Started(CallKind::kCaa);
+  const std::optional<absl::Time> admitted =
+      Admit(ValidateCaaRequest(*req), CallKind::kCaa, *ctx, start, deps_.config,
+            *metrics_, reactor);
+  if (!admitted) return reactor;
+  const absl::Time deadline = *admitted;
   const uint64_t in_flight = Track(
       deps_.in_flight, "caa", req->identifier().value(),
       req->validationmethod(), AuthzIdOf(*req), req->accounturiid(), start);
