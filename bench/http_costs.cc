@@ -1,16 +1,16 @@
 // Issue 17 item 5: what cpp-httplib (Debian 12: 0.11.4) would cost against
-// common/http_server (the /metrics and dnstestsrv management server) and
-// bench/lib/http_get (vabench's /metrics scrape), serving a real /metrics
-// body:
+// common/http_server (the /metrics and dnstestsrv management server),
+// serving a real /metrics body:
 //   - scrapes per second, one connection per scrape, sequential and from 8
 //     client threads;
 //   - the server process's resident set and threads, idle and after the
 //     scrapes (each server runs alone in a child process);
 //   - the latency of one scrape while 64 slow clients trickle request
 //     headers (a byte every 500 ms), the case common/http_server.h is built
-//     for;
-//   - the client: microseconds per scrape, HttpGet against
-//     httplib::Client, on the same server.
+//     for.
+// The scrapes go through HttpGet (bench/lib/http_get.h). The client was
+// compared too while HttpGet was hand-written: `bench/library_costs.sh` at
+// commit b9d7f66, figures in bench/RESULTS.md.
 //
 //   http_costs BODY_FILE [SCRAPES]
 //
@@ -201,38 +201,6 @@ void MeasureServer(Kind kind, const std::string& body, int scrapes) {
   if (failures > 0) std::printf("  (%d scrapes failed)\n", failures.load());
 }
 
-// The client side: microseconds per scrape against our server.
-void MeasureClients(const std::string& body, int scrapes) {
-  auto server = common::HttpServer::Start("127.0.0.1:0",
-                                          [&body](const common::HttpRequest&) {
-                                            common::HttpResponse response;
-                                            response.body = body;
-                                            return response;
-                                          });
-  if (!server.ok()) std::exit(1);
-  const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
-  int bad = 0;
-  Clock::time_point t0 = Clock::now();
-  for (int i = 0; i < scrapes; ++i) {
-    auto got = HttpGet(address, "/metrics", absl::Seconds(5));
-    bad += !got.ok() || got->size() != body.size();
-  }
-  const double ours = Seconds(Clock::now() - t0) * 1e6 / scrapes;
-  t0 = Clock::now();
-  for (int i = 0; i < scrapes; ++i) {
-    httplib::Client client("127.0.0.1", (*server)->port());
-    client.set_connection_timeout(5);
-    client.set_read_timeout(5);
-    auto got = client.Get("/metrics");
-    bad += !got || got->status != 200 || got->body.size() != body.size();
-  }
-  const double theirs = Seconds(Clock::now() - t0) * 1e6 / scrapes;
-  std::printf(
-      "\nclient, us per scrape: HttpGet %.0f, httplib::Client "
-      "%.0f%s\n",
-      ours, theirs, bad > 0 ? " (some failed)" : "");
-}
-
 int Main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: http_costs BODY_FILE [SCRAPES]\n");
@@ -249,7 +217,6 @@ int Main(int argc, char** argv) {
       "RSS busy", "RSS peak", "threads", "scrape with 64 slow clients");
   MeasureServer(Kind::kOurs, body.str(), scrapes);
   MeasureServer(Kind::kHttplib, body.str(), scrapes);
-  MeasureClients(body.str(), scrapes);
   return 0;
 }
 

@@ -7,11 +7,10 @@
 #
 # Runs bench/profile.sh (VALIDATIONS validations, default 5000, dcv and caa)
 # to get a VA's /metrics after real work, then bench/metrics_costs and
-# bench/http_costs on that scrape. The two programs are built only where
-# libcpp-httplib-dev and prometheus-cpp-dev are installed (the project uses
-# neither): apt-get install --no-install-recommends libcpp-httplib-dev
-# prometheus-cpp-dev, then ninja -C BUILD_DIR va dnstestsrv vabench
-# metrics_costs http_costs.
+# bench/http_costs on that scrape. metrics_costs is built only where
+# prometheus-cpp-dev is installed (the project does not use it): apt-get
+# install --no-install-recommends prometheus-cpp-dev, then ninja -C
+# BUILD_DIR va dnstestsrv vabench metrics_costs http_costs.
 set -euo pipefail
 B=$1; N=${2:-5000}
 W=${PROFILE_DIR:-/tmp/va-profile}
