@@ -10,6 +10,7 @@
 #       outcomes, the VA's peak RSS, and how many "DNS try failed" lines and
 #       audit lines the VA logged.
 #
+# METRICS_OUT=FILE saves the VA's /metrics once the run is over.
 # VA_WRAP wraps the VA (e.g. "valgrind --tool=callgrind" or "heaptrack");
 # VA_FLAGS adds VA flags (e.g. "--dns-timeout 5s" under valgrind). The VA's
 # log is left in $PROFILE_DIR (default /tmp/va-profile).
@@ -73,6 +74,9 @@ VA_PID=$(pgrep -f -- "--listen 127.0.0.1:$VA" | while read -r p; do
 done | tail -1)
 "$VABENCH" --va "127.0.0.1:$VA" --plaintext --va-pid "${VA_PID:-0}" \
   --va-metrics "127.0.0.1:$METRICS" "${NS[@]}" "${BENCH_FLAGS[@]}"
+if [[ -n ${METRICS_OUT:-} ]]; then
+  curl -sf "http://127.0.0.1:$METRICS/metrics" >"$METRICS_OUT"
+fi
 kill "$VA_PID" 2>/dev/null || true
 for _ in $(seq 100); do kill -0 "$VA_PID" 2>/dev/null || break; sleep 0.1; done
 echo "VA log: $(grep -c '"DNS try failed"' "$W/va.log") \"DNS try failed\" lines, $(grep -c '"level":"audit"' "$W/va.log") audit lines ($W/va.log)"

@@ -7,7 +7,8 @@ PACKAGES=(
   # build
   cmake ninja-build pkg-config g++ libgrpc++-dev protobuf-compiler-grpc
   libprotobuf-dev protobuf-compiler libc-ares-dev libabsl-dev libssl-dev
-  libgtest-dev libgmock-dev libsqlite3-dev zlib1g-dev
+  libgtest-dev libgmock-dev libsqlite3-dev zlib1g-dev libidn2-dev
+  libcpp-httplib-dev
   # tests, fuzzing, benchmarks and the compose syntax check
   clang libclang-rt-14-dev unbound dns-root-data nsd dnsutils ldnsutils dnsperf
   docker-compose openssl

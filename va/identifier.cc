@@ -1,5 +1,7 @@
 #include "va/identifier.h"
 
+#include <idn2.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,82 +31,36 @@ std::vector<std::string_view> SplitLabels(std::string_view name) {
 constexpr size_t kMaxNameOctets = 253;
 constexpr size_t kMaxLabelOctets = 63;
 
-// RFC 3492 §6.2 decoding, used only to tell whether an "xn--" label is a
-// plausible A-label: it must decode, to at least one non-ASCII code point
-// (otherwise it is a fake A-label that would never round-trip) and to no C1
-// control. Full IDNA2008 checks (NFC, code point classes, contextual rules)
-// are out of scope.
-bool IsPlausiblePunycode(std::string_view encoded) {
-  constexpr uint32_t kBase = 36, kTMin = 1, kTMax = 26, kSkew = 38, kDamp = 700,
-                     kInitialBias = 72, kInitialN = 128,
-                     kMaxCodePoint = 0x10FFFF;
-  if (encoded.empty()) return false;
-  std::vector<uint32_t> output;
-  const size_t last_delim = encoded.rfind('-');
-  size_t pos = 0;
-  if (last_delim != std::string_view::npos) {
-    for (char c : encoded.substr(0, last_delim)) {
-      output.push_back(static_cast<unsigned char>(c));
-    }
-    pos = last_delim + 1;
+// An "xn--" label must pass what Boulder's policy authority checks
+// (policy/pa.go, validDomain), so the VA refuses no name a Boulder RA
+// accepted: its tail decodes as Punycode (RFC 3492), and the decoded label
+// is in Unicode NFC. Boulder decodes with golang.org/x/net/idna.ToUnicode,
+// the raw Punycode profile, which applies none of IDNA2008's code point
+// rules: symbols and emoji (xn--n3h, U+2603) pass there, and so here.
+// libidn2 does both steps: idn2_to_unicode_8z4z only decodes, and
+// idn2_lookup_u8 without TR46 decodes again and runs its NFC test before
+// any IDNA2008 rule, so IDN2_NOT_NFC from it means "not NFC" and nothing
+// else (its other verdicts are IDNA2008's, which Boulder does not apply).
+bool CheckALabel(std::string_view label, std::string* reason) {
+  const std::string nul_terminated(label);
+  uint32_t* decoded = nullptr;
+  int rc = idn2_to_unicode_8z4z(nul_terminated.c_str(), &decoded, 0);
+  idn2_free(decoded);
+  if (rc != IDN2_OK) {
+    *reason = absl::StrFormat("label \"%s\" is not a valid A-label (%s)", label,
+                              idn2_strerror(rc));
+    return false;
   }
-  // A label that is only basic code points plus a delimiter encodes nothing.
-  if (pos >= encoded.size()) return false;
-
-  const auto adapt = [&](uint32_t delta, uint32_t num_points, bool first) {
-    delta = first ? delta / kDamp : delta / 2;
-    delta += delta / num_points;
-    uint32_t k = 0;
-    while (delta > ((kBase - kTMin) * kTMax) / 2) {
-      delta /= kBase - kTMin;
-      k += kBase;
-    }
-    return k + (kBase - kTMin + 1) * delta / (delta + kSkew);
-  };
-
-  uint64_t n = kInitialN, i = 0;
-  uint32_t bias = kInitialBias;
-  bool first = true;
-  while (pos < encoded.size()) {
-    const uint64_t old_i = i;
-    uint64_t w = 1;
-    for (uint32_t k = kBase;; k += kBase) {
-      if (pos >= encoded.size()) return false;
-      const char c = encoded[pos++];
-      uint32_t digit;
-      if (c >= 'a' && c <= 'z') {
-        digit = c - 'a';
-      } else if (c >= '0' && c <= '9') {
-        digit = c - '0' + 26;
-      } else {
-        return false;
-      }
-      i += digit * w;
-      if (i > UINT32_MAX) return false;
-      const uint32_t t =
-          k <= bias ? kTMin : (k >= bias + kTMax ? kTMax : k - bias);
-      if (digit < t) break;
-      w *= kBase - t;
-      if (w > UINT32_MAX) return false;
-    }
-    const uint32_t num_points = static_cast<uint32_t>(output.size()) + 1;
-    bias = adapt(static_cast<uint32_t>(i - old_i), num_points, first);
-    first = false;
-    n += i / num_points;
-    i %= num_points;
-    if (n > kMaxCodePoint || (n >= 0xD800 && n <= 0xDFFF)) return false;
-    output.insert(output.begin() + static_cast<ptrdiff_t>(i),
-                  static_cast<uint32_t>(n));
-    ++i;
+  rc = idn2_lookup_u8(reinterpret_cast<const uint8_t*>(nul_terminated.c_str()),
+                      nullptr, IDN2_NO_TR46);
+  if (rc == IDN2_NOT_NFC) {
+    *reason = absl::StrFormat(
+        "label \"%s\" is not a valid A-label (it decodes to a string not in "
+        "Unicode NFC)",
+        label);
+    return false;
   }
-  bool any_non_ascii = false;
-  for (uint32_t cp : output) {
-    // C1 controls are never valid in an IDN (and are what garbage like
-    // "xn--a" decodes to).
-    if (cp >= 0x80 && cp <= 0x9F) return false;
-    any_non_ascii = any_non_ascii || cp >= 0x80;
-  }
-  return any_non_ascii;
+  return true;
 }
 
 // Checks one label that is not the wildcard; `reason` explains a failure.
@@ -154,10 +110,7 @@ bool CheckLabel(std::string_view label, std::string* reason) {
           label);
       return false;
     }
-    if (!IsPlausiblePunycode(label.substr(4))) {
-      *reason = absl::StrFormat("label \"%s\" is not a valid A-label", label);
-      return false;
-    }
+    if (!CheckALabel(label, reason)) return false;
   }
   return true;
 }

@@ -1,5 +1,4 @@
-// A minimal HTTP/1.0 GET for scraping /metrics on a loopback address,
-// without pulling an HTTP client library into the benchmark.
+// A GET for scraping /metrics on a loopback address (cpp-httplib's client).
 #ifndef BENCH_LIB_HTTP_GET_H_
 #define BENCH_LIB_HTTP_GET_H_
 
@@ -12,7 +11,8 @@
 namespace acmeva::bench {
 
 // `host_port` is numeric: "127.0.0.1:9100" or "[::1]:9100". Returns the body
-// of a 200 response.
+// of a 200 response. `timeout` bounds each step (connect, send, every read),
+// not the whole exchange.
 absl::StatusOr<std::string> HttpGet(absl::string_view host_port,
                                     absl::string_view path,
                                     absl::Duration timeout);

@@ -128,7 +128,7 @@ std::vector<BadCase> BadCases() {
           DcvName("b\xc3\xbc"
                   "cher.example"),
           id_v),
-      Dcv("dcv_fake_a_label", DcvName("xn--a.example.com"), id_v),
+      Dcv("dcv_fake_a_label", DcvName("xn--m.example.com"), id_v),
       Dcv("dcv_reserved_hyphens", DcvName("ab--cd.example.com"), id_v),
       Dcv("dcv_ip_address", DcvName("192.0.2.1"), id_v),
       Dcv("dcv_wildcard_twice", DcvName("*.*.example.com"), id_v),

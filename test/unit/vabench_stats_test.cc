@@ -156,7 +156,7 @@ TEST(HttpGetTest, ReturnsTheBodyOf200) {
     EXPECT_EQ(*body, "dns_timeout 3\n");
     request = server.TakeRequest();
   }
-  EXPECT_EQ(request.rfind("GET /metrics HTTP/1.0\r\n", 0), 0u) << request;
+  EXPECT_EQ(request.rfind("GET /metrics HTTP/1.1\r\n", 0), 0u) << request;
 }
 
 TEST(HttpGetTest, FailsOnNon200) {
