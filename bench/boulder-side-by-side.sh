@@ -42,7 +42,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 USER_ARGS="$*"
 BOULDER_TAG=release-2023-02-13a
 BOULDER_COMMIT=fdfea0d469b61a915806943db5c1bddd0d417eb7
-BOULDER_URL=https://github.com/letsencrypt/boulder
+BOULDER_URL=${BOULDER_URL:-https://github.com/letsencrypt/boulder}
 BUILD_DIR=""
 CACHE=${BOULDER_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/acme-va-bench}
 BOULDER_GIT=""
@@ -103,7 +103,8 @@ if [[ ! -f $SRC/go.mod ]]; then
     git --git-dir="$BOULDER_GIT" archive "$BOULDER_TAG" | tar -x -C "$SRC.tmp"
   else
     log "cloning Boulder $BOULDER_TAG into $SRC"
-    git clone -q --depth 1 --branch "$BOULDER_TAG" "$BOULDER_URL" "$SRC.tmp"
+    git -c advice.detachedHead=false clone -q --depth 1 --branch "$BOULDER_TAG" \
+      "$BOULDER_URL" "$SRC.tmp"
     got=$(git -C "$SRC.tmp" rev-parse HEAD)
   fi
   [[ $got == "$BOULDER_COMMIT" ]] ||
