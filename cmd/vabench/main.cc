@@ -1,6 +1,8 @@
-// vabench: a load generator for the VA (va.VA/DoDCV, va.CAA/DoCAA), and the
-// generator of the matching DNS data (dnstestsrv records, NSD zone, dnsperf
-// queries) from the same seed. bench/run.sh drives it; see bench/RESULTS.md.
+// vabench: a load generator for the VA (va.VA/DoDCV, va.CAA/DoCAA) or, with
+// --api=boulder-2023, for Boulder's VA of 2023 (bench/boulder-side-by-side.sh),
+// and the generator of the matching DNS data (dnstestsrv records, NSD zone,
+// dnsperf queries) from the same seed. bench/run.sh drives it; see
+// bench/RESULTS.md.
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
