@@ -1,6 +1,8 @@
 #include "cmd/vabench/load_generator.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 
 #include <algorithm>
 
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/lib/boulder_2023_request.h"
 #include "bench/lib/outcome.h"
 #include "proto/va.grpc.pb.h"
 
@@ -53,6 +56,19 @@ absl::string_view CodeName(grpc::StatusCode code) {
     default:
       return "UNKNOWN_CODE";
   }
+}
+
+// Boulder's service is also `va.VA`, so it cannot be generated beside ours:
+// its method is called by name with the messages of
+// bench/proto/boulder_2023_va.proto.
+using Boulder2023Stub =
+    grpc::TemplatedGenericStub<boulder_2023::PerformValidationRequest,
+                               boulder_2023::ValidationResult>;
+
+const std::string& Boulder2023Method() {
+  static const auto* method =
+      new std::string(bench::kBoulder2023PerformValidation);
+  return *method;
 }
 
 int64_t MicrosSince(absl::Time start) {
@@ -134,18 +150,23 @@ class Tracker {
 // callback, which deletes it.
 class Validation {
  public:
-  Validation(::va::VA::Stub* va, ::va::CAA::Stub* caa, Tracker* tracker,
-             const LoadOptions& options, bench::BenchName name)
+  Validation(::va::VA::Stub* va, ::va::CAA::Stub* caa, Boulder2023Stub* boulder,
+             Tracker* tracker, const LoadOptions& options,
+             bench::BenchName name)
       : va_(va),
         caa_(caa),
+        boulder_(boulder),
         tracker_(tracker),
+        api_(options.api),
         mode_(options.mode),
         deadline_(options.deadline),
         name_(std::move(name)) {}
 
   void Start() {
     start_ = absl::Now();
-    if (mode_ == bench::Mode::kCaa) {
+    if (api_ == Api::kBoulder2023) {
+      StartBoulder2023();
+    } else if (mode_ == bench::Mode::kCaa) {
       StartCaa();
     } else {
       StartDcv();
@@ -207,6 +228,22 @@ class Validation {
         });
   }
 
+  // One call validates the challenge and checks CAA; its latency is counted
+  // as the DCV call's.
+  void StartBoulder2023() {
+    boulder_req_ = bench::Boulder2023Request(name_);
+    dcv_ctx_.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+    const absl::Time sent = absl::Now();
+    boulder_->UnaryCall(
+        &dcv_ctx_, Boulder2023Method(), grpc::StubOptions(), &boulder_req_,
+        &boulder_resp_, [this, sent](grpc::Status status) {
+          tracker_->RecordRpc(true, MicrosSince(sent));
+          Done(status.ok() ? bench::Boulder2023Outcome(boulder_resp_)
+                           : bench::OutcomeKey(CodeName(status.error_code()),
+                                               "", false));
+        });
+  }
+
   void Done(const std::string& outcome) {
     Tracker* tracker = tracker_;
     const int64_t us = MicrosSince(start_);
@@ -216,7 +253,9 @@ class Validation {
 
   ::va::VA::Stub* va_;
   ::va::CAA::Stub* caa_;
+  Boulder2023Stub* boulder_;
   Tracker* tracker_;
+  Api api_;
   bench::Mode mode_;
   absl::Duration deadline_;
   bench::BenchName name_;
@@ -227,6 +266,8 @@ class Validation {
   grpc::ClientContext caa_ctx_;
   ::va::IsCAAValidRequest caa_req_;
   ::va::IsCAAValidResponse caa_resp_;
+  boulder_2023::PerformValidationRequest boulder_req_;
+  boulder_2023::ValidationResult boulder_resp_;
 };
 
 }  // namespace
@@ -236,9 +277,11 @@ LoadResult RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                    const LoadOptions& options) {
   std::vector<std::unique_ptr<::va::VA::Stub>> va_stubs;
   std::vector<std::unique_ptr<::va::CAA::Stub>> caa_stubs;
+  std::vector<std::unique_ptr<Boulder2023Stub>> boulder_stubs;
   for (const auto& channel : channels) {
     va_stubs.push_back(::va::VA::NewStub(channel));
     caa_stubs.push_back(::va::CAA::NewStub(channel));
+    boulder_stubs.push_back(std::make_unique<Boulder2023Stub>(channel));
   }
   Tracker tracker(options.total, std::max(1, options.concurrency));
   LoadResult result;
@@ -258,8 +301,8 @@ LoadResult RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
       break;
     }
     const size_t c = static_cast<size_t>(i) % channels.size();
-    (new Validation(va_stubs[c].get(), caa_stubs[c].get(), &tracker, options,
-                    name_at(i)))
+    (new Validation(va_stubs[c].get(), caa_stubs[c].get(),
+                    boulder_stubs[c].get(), &tracker, options, name_at(i)))
         ->Start();
     ++result.launched;
   }

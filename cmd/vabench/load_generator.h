@@ -1,6 +1,7 @@
 // Drives DoDCV, DoCAA, or both in sequence (DCV, then CAA only after a valid
 // DCV, as an RA does) with many calls in flight from one launching thread,
-// using gRPC's callback client API.
+// using gRPC's callback client API; or, for a side-by-side run, Boulder's
+// 2023 PerformValidation (one call: DCV and CAA).
 #ifndef CMD_VABENCH_LOAD_GENERATOR_H_
 #define CMD_VABENCH_LOAD_GENERATOR_H_
 
@@ -20,11 +21,18 @@ class Channel;
 
 namespace acmeva::vabench {
 
+// Which VA API the load speaks.
+enum class Api {
+  kThisVa,       // va.VA/DoDCV and va.CAA/DoCAA, as --mode says
+  kBoulder2023,  // Boulder release-2023-02-13a: one /va.VA/PerformValidation
+};
+
 struct LoadOptions {
-  bench::Mode mode = bench::Mode::kBoth;
-  int64_t total = 1000;  // validations to launch
-  int concurrency = 64;  // validations in flight at most
-  double rate = 0;       // validations launched per second; 0 = no pacing
+  Api api = Api::kThisVa;
+  bench::Mode mode = bench::Mode::kBoth;  // kThisVa only
+  int64_t total = 1000;                   // validations to launch
+  int concurrency = 64;                   // validations in flight at most
+  double rate = 0;  // validations launched per second; 0 = no pacing
   absl::Duration deadline = absl::Seconds(10);  // per RPC
   // Stop launching after this long; calls in flight still finish (each is
   // bounded by its deadline).

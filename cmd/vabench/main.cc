@@ -1,6 +1,8 @@
-// vabench: a load generator for the VA (va.VA/DoDCV, va.CAA/DoCAA), and the
-// generator of the matching DNS data (dnstestsrv records, NSD zone, dnsperf
-// queries) from the same seed. bench/run.sh drives it; see bench/RESULTS.md.
+// vabench: a load generator for the VA (va.VA/DoDCV, va.CAA/DoCAA) or, with
+// --api=boulder-2023, for Boulder's VA of 2023 (bench/boulder-side-by-side.sh),
+// and the generator of the matching DNS data (dnstestsrv records, NSD zone,
+// dnsperf queries) from the same seed. bench/run.sh drives it; see
+// bench/RESULTS.md.
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -44,6 +46,10 @@ ABSL_FLAG(int, channels, 1,
           "gRPC channels (separate HTTP/2 connections) to spread calls over");
 
 // Load shape.
+ABSL_FLAG(std::string, api, "this-va",
+          "this-va (DoDCV/DoCAA as --mode says) or boulder-2023 (Boulder "
+          "release-2023-02-13a's PerformValidation: dns-01 and CAA in one "
+          "call; --mode both only)");
 ABSL_FLAG(std::string, mode, "both",
           "dcv (DoDCV), caa (DoCAA), or both (DoDCV then DoCAA, as an RA)");
 ABSL_FLAG(int64_t, n, 1000, "Validations to run");
@@ -166,6 +172,16 @@ int main(int argc, char** argv) {
 
   const auto mode = bench::ModeFromString(absl::GetFlag(FLAGS_mode));
   if (!mode.has_value()) return Fail("--mode must be dcv, caa or both");
+  vabench::Api api = vabench::Api::kThisVa;
+  if (absl::GetFlag(FLAGS_api) == "boulder-2023") {
+    api = vabench::Api::kBoulder2023;
+    if (*mode != bench::Mode::kBoth) {
+      return Fail(
+          "--api=boulder-2023 checks DCV and CAA in one call: --mode both");
+    }
+  } else if (absl::GetFlag(FLAGS_api) != "this-va") {
+    return Fail("--api must be this-va or boulder-2023");
+  }
 
   bench::GeneratorOptions gen;
   gen.seed = absl::GetFlag(FLAGS_seed);
@@ -286,6 +302,7 @@ int main(int argc, char** argv) {
   if (!metrics.empty()) dns_before = ScrapeDns(metrics);
 
   vabench::LoadOptions load;
+  load.api = api;
   load.mode = *mode;
   load.total = absl::GetFlag(FLAGS_n);
   load.concurrency = absl::GetFlag(FLAGS_concurrency);

@@ -6,6 +6,8 @@ va_unit_test(vabench_record_writer_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/vabench_record_writer_test.cc LIBS vabench_lib)
 va_unit_test(vabench_stats_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/vabench_stats_test.cc LIBS vabench_lib)
+va_unit_test(vabench_boulder_request_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/vabench_boulder_request_test.cc LIBS vabench_lib)
 va_unit_test(vabench_report_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/vabench_report_test.cc LIBS vabench_lib)
 
