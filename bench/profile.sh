@@ -9,12 +9,18 @@
 #       N DoCAA at once under a TLD whose every query is dropped; prints the
 #       outcomes, the VA's peak RSS, and how many "DNS try failed" lines and
 #       audit lines the VA logged.
+#   bench/profile.sh BUILD_DIR parse [N]
+#       The VA's DNS codec alone, no VA and no sockets: N TXT and N CAA
+#       answers parsed, N queries built (default 1,000,000), per second.
 #
 # VA_WRAP wraps the VA (e.g. "valgrind --tool=callgrind" or "heaptrack");
 # VA_FLAGS adds VA flags (e.g. "--dns-timeout 5s" under valgrind). The VA's
 # log is left in $PROFILE_DIR (default /tmp/va-profile).
 set -euo pipefail
 B=$1; SCENARIO=$2; shift 2
+if [[ $SCENARIO == parse ]]; then
+  exec "$B/bench/dns_parse_bench" "${1:-1000000}"
+fi
 W=${PROFILE_DIR:-/tmp/va-profile}
 mkdir -p "$W"
 VABENCH=$B/cmd/vabench/vabench
