@@ -145,12 +145,6 @@ TEST(DnsMessageTest, InvalidNamesAreRejected) {
   EXPECT_TRUE(ValidateQueryName(std::string(63, 'a') + ".com").ok());
 }
 
-TEST(DnsMessageTest, NormalizeNameStripsOneTrailingDot) {
-  EXPECT_EQ(NormalizeName("example.com."), "example.com");
-  EXPECT_EQ(NormalizeName("example.com"), "example.com");
-  EXPECT_EQ(NormalizeName("."), "");
-}
-
 TEST(DnsMessageTest, TxtStringsOfOneRecordAreJoined) {
   AnswerBuilder b("_acme-challenge.example.com", 16);
   b.Answer(5, {3, 'f', 'o', 'o', 0})  // a CNAME the resolver followed

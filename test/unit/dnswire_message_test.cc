@@ -519,6 +519,12 @@ TEST(DnsWireNames, CanonicalAndValidate) {
   EXPECT_FALSE(ValidateName(long_name).ok());  // 4*64+1 = 257 octets
 }
 
+TEST(DnsWireNames, NormalizeNameStripsOneTrailingDot) {
+  EXPECT_EQ(NormalizeName("example.com."), "example.com");
+  EXPECT_EQ(NormalizeName("example.com"), "example.com");
+  EXPECT_EQ(NormalizeName("."), "");
+}
+
 // The VA's names: octets between dots, no escapes, no trailing dot.
 TEST(DnsWireNames, OctetSyntax) {
   struct Case {
