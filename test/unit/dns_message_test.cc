@@ -252,6 +252,21 @@ TEST(DnsMessageTest, MalformedAnswers) {
                        .Raw({0xc0, 0x40, 0, 16, 0, 1, 0, 0, 0, 0, 0, 0})
                        .bytes(),
                    RRType::kTXT});
+  // Refused as when c-ares's TXT parser read them: a TXT record of class
+  // CHAOS, and an owner name that only a full decoding finds broken (a
+  // pointer to the header's flags octet, an obsolete label type).
+  cases.push_back({"TXT of class CHAOS",
+                   AnswerBuilder("a.com", 16)
+                       .Answer(16, TxtRdata({"in"}))
+                       .Answer(16, TxtRdata({"chaos"}), /*rr_class=*/3)
+                       .bytes(),
+                   RRType::kTXT});
+  cases.push_back({"TXT owner points at garbage",
+                   AnswerBuilder("a.com", 16)
+                       .SetCount(6, 1)
+                       .Raw({0xc0, 0x02, 0, 16, 0, 1, 0, 0, 0, 0, 0, 2, 1, 'x'})
+                       .bytes(),
+                   RRType::kTXT});
   cases.push_back({"QDCOUNT 2",
                    AnswerBuilder("a.com", 16).SetCount(4, 2).bytes(),
                    RRType::kTXT});
