@@ -4,9 +4,11 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 
 namespace acmeva::dnstestsrv {
+
+using ::acmeva::dnswire::CanonicalName;
 
 absl::string_view TransportName(Transport transport) {
   return transport == Transport::kUdp ? "udp" : "tcp";
@@ -79,7 +81,8 @@ void FaultTable::ClearAll() {
 }
 
 std::optional<FaultHit> FaultTable::Match(const std::string& canonical_name,
-                                          uint16_t qtype, Transport transport) {
+                                          dnswire::RRType qtype,
+                                          Transport transport) {
   if (size_.load(std::memory_order_relaxed) == 0) return std::nullopt;
   absl::MutexLock lock(&mu_);
   // Type-specific first; a miss on it (probability) still lets the

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "dnswire/rr_type.h"
 
 namespace acmeva::dnstestsrv {
 
@@ -37,8 +38,8 @@ absl::string_view FaultModeName(FaultMode mode);
 std::optional<FaultMode> FaultModeFromString(absl::string_view text);
 
 struct FaultSpec {
-  std::string host;              // canonicalized by Set()
-  std::optional<uint16_t> type;  // nullopt: every query type
+  std::string host;                     // canonicalized by Set()
+  std::optional<dnswire::RRType> type;  // nullopt: every query type
   FaultMode mode = FaultMode::kServfail;
   // Only the first `count` matching queries are considered; then the fault
   // is removed. nullopt: unlimited.
@@ -68,7 +69,7 @@ class FaultTable {
   // before an all-types one; kTruncate is ignored (and not consumed) over
   // TCP so the client's retry gets the full answer.
   std::optional<FaultHit> Match(const std::string& canonical_name,
-                                uint16_t qtype, Transport transport);
+                                dnswire::RRType qtype, Transport transport);
 
   std::vector<FaultSpec> List() const;
 

@@ -13,11 +13,19 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "dnstestsrv/management.pb.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace acmeva::dnstestsrv {
 namespace {
+
+using ::acmeva::dnswire::AaaaRecord;
+using ::acmeva::dnswire::ARecord;
+using ::acmeva::dnswire::CaaRecord;
+using ::acmeva::dnswire::RRTypeFromString;
+using ::acmeva::dnswire::RRTypeToString;
+using ::acmeva::dnswire::TxtRecord;
+using ::acmeva::dnswire::ValidateName;
 
 constexpr size_t kMaxTxtBytes = 60000;  // RDATA must fit a 64 KiB message
 constexpr uint32_t kMaxDelayMs = 10 * 60 * 1000;
@@ -187,7 +195,7 @@ class Applier {
     }
     spec.mode = *mode;
     if (!r.type().empty()) {
-      std::optional<uint16_t> type = RRTypeFromString(r.type());
+      std::optional<dnswire::RRType> type = RRTypeFromString(r.type());
       if (!type.has_value()) {
         return BadField("type",
                         absl::StrCat("unknown record type \"", r.type(), "\""));
@@ -234,7 +242,7 @@ absl::StatusOr<std::string> HistoryJson(const RequestHistory& history,
     out.set_fault(e.fault);
     out.set_client(e.client);
     out.mutable_question()->set_name(absl::StrCat(e.name, "."));
-    out.mutable_question()->set_qtype(e.qtype);
+    out.mutable_question()->set_qtype(static_cast<uint16_t>(e.qtype));
     out.mutable_question()->set_qclass(e.qclass);
     items.push_back(ToJson(out));
   }

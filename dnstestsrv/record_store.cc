@@ -4,6 +4,12 @@
 
 namespace acmeva::dnstestsrv {
 
+using ::acmeva::dnswire::AaaaRecord;
+using ::acmeva::dnswire::ARecord;
+using ::acmeva::dnswire::CaaRecord;
+using ::acmeva::dnswire::CanonicalName;
+using ::acmeva::dnswire::TxtRecord;
+
 bool NameRecords::IsEmpty() const {
   return txt.empty() && caa.empty() && a.empty() && aaaa.empty() &&
          !cname.has_value() && !servfail && !nxdomain && !authenticated;

@@ -15,15 +15,15 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 
 namespace acmeva::dnstestsrv {
 
 struct NameRecords {
-  std::vector<TxtRecord> txt;
-  std::vector<CaaRecord> caa;
-  std::vector<ARecord> a;
-  std::vector<AaaaRecord> aaaa;
+  std::vector<dnswire::TxtRecord> txt;
+  std::vector<dnswire::CaaRecord> caa;
+  std::vector<dnswire::ARecord> a;
+  std::vector<dnswire::AaaaRecord> aaaa;
   std::optional<std::string> cname;  // canonical target
   bool servfail = false;             // every query for the name: SERVFAIL
   bool nxdomain = false;             // every query for the name: NXDOMAIN
@@ -42,13 +42,13 @@ class RecordStore {
   std::shared_ptr<const NameRecords> FindCanonical(
       const std::string& canonical_name) const;
 
-  void AddTxt(absl::string_view name, TxtRecord record);
+  void AddTxt(absl::string_view name, dnswire::TxtRecord record);
   void ClearTxt(absl::string_view name);
-  void AddCaa(absl::string_view name, CaaRecord record);
+  void AddCaa(absl::string_view name, dnswire::CaaRecord record);
   void ClearCaa(absl::string_view name);
-  void AddA(absl::string_view name, ARecord record);
+  void AddA(absl::string_view name, dnswire::ARecord record);
   void ClearA(absl::string_view name);
-  void AddAaaa(absl::string_view name, AaaaRecord record);
+  void AddAaaa(absl::string_view name, dnswire::AaaaRecord record);
   void ClearAaaa(absl::string_view name);
   void SetCname(absl::string_view name, absl::string_view target);
   void ClearCname(absl::string_view name);

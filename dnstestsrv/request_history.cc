@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <utility>
 
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 
 namespace acmeva::dnstestsrv {
+
+using ::acmeva::dnswire::CanonicalName;
 
 void RequestHistory::Record(RequestEvent event) {
   if (capacity_ == 0) return;

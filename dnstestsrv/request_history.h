@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "dnstestsrv/fault_table.h"
+#include "dnswire/rr_type.h"
 
 namespace acmeva::dnstestsrv {
 
@@ -21,7 +22,7 @@ struct RequestEvent {
   absl::Time time;
   std::string name;       // as sent, without trailing dot
   std::string canonical;  // lower-case, for filtering
-  uint16_t qtype = 0;
+  dnswire::RRType qtype{};
   uint16_t qclass = 0;
   Transport transport = Transport::kUdp;
   std::string fault;   // FaultModeName of the fault applied, or ""

@@ -7,6 +7,25 @@
 namespace acmeva::dnstestsrv {
 namespace {
 
+using ::acmeva::dnswire::BuildErrorResponse;
+using ::acmeva::dnswire::BuildResponse;
+using ::acmeva::dnswire::CnameRecord;
+using ::acmeva::dnswire::Header;
+using ::acmeva::dnswire::kClassicUdpSize;
+using ::acmeva::dnswire::kClassIN;
+using ::acmeva::dnswire::kFormErr;
+using ::acmeva::dnswire::kNotImp;
+using ::acmeva::dnswire::kNxDomain;
+using ::acmeva::dnswire::kRefused;
+using ::acmeva::dnswire::kServFail;
+using ::acmeva::dnswire::ParseHeader;
+using ::acmeva::dnswire::ParseQuery;
+using ::acmeva::dnswire::Query;
+using ::acmeva::dnswire::ResourceRecord;
+using ::acmeva::dnswire::Response;
+using ::acmeva::dnswire::RRType;
+using ::acmeva::dnswire::SoaRecord;
+
 constexpr uint8_t kBadVers = 16;  // extended rcode, RFC 6891
 
 // Index just past the start of the label `count` labels from the end,
@@ -82,23 +101,23 @@ Response Responder::Resolve(const Query& query,
     if (entry->cname.has_value()) {
       response.answers.push_back(
           ResourceRecord{owner, options_.ttl, CnameRecord{*entry->cname}});
-      if (query.qtype == kTypeCNAME) return response;
+      if (query.qtype == RRType::kCNAME) return response;
       current = *entry->cname;
       owner = current;
       continue;
     }
     const size_t before = response.answers.size();
-    const uint16_t t = query.qtype;
-    if (t == kTypeA || t == kTypeANY) {
+    const RRType t = query.qtype;
+    if (t == RRType::kA || t == RRType::kANY) {
       AppendAll(entry->a, owner, options_.ttl, &response.answers);
     }
-    if (t == kTypeAAAA || t == kTypeANY) {
+    if (t == RRType::kAAAA || t == RRType::kANY) {
       AppendAll(entry->aaaa, owner, options_.ttl, &response.answers);
     }
-    if (t == kTypeTXT || t == kTypeANY) {
+    if (t == RRType::kTXT || t == RRType::kANY) {
       AppendAll(entry->txt, owner, options_.ttl, &response.answers);
     }
-    if (t == kTypeCAA || t == kTypeANY) {
+    if (t == RRType::kCAA || t == RRType::kANY) {
       AppendAll(entry->caa, owner, options_.ttl, &response.answers);
     }
     if (response.answers.size() == before) {

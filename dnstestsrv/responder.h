@@ -14,7 +14,7 @@
 #include "dnstestsrv/fault_table.h"
 #include "dnstestsrv/record_store.h"
 #include "dnstestsrv/request_history.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 
 namespace acmeva::dnstestsrv {
 
@@ -48,10 +48,11 @@ class Responder {
   bool records_history() const { return history_ != nullptr; }
 
   // The answer from the records alone, without faults (exposed for tests).
-  Response Resolve(const Query& query, const std::string& canonical) const;
+  dnswire::Response Resolve(const dnswire::Query& query,
+                            const std::string& canonical) const;
 
  private:
-  ResourceRecord Soa(absl::string_view name) const;
+  dnswire::ResourceRecord Soa(absl::string_view name) const;
 
   const RecordStore* store_;
   FaultTable* faults_;

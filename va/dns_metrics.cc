@@ -17,9 +17,9 @@ size_t TypeIndex(dns::RRType type) {
     case dns::RRType::kAAAA:
       return 3;
     case dns::RRType::kCAA:
+    default:  // the VA asks for no other type
       return 4;
   }
-  return 4;
 }
 
 }  // namespace
@@ -80,7 +80,7 @@ void DnsMetrics::OnTry(std::string_view, dns::RRType type,
                        absl::Duration rtt, bool is_tld) {
   // Boulder labels resolvers by IP only; host:port here, since loopback
   // test stacks run several resolvers on one IP.
-  const std::string_view qtype = dns::RRTypeName(type);
+  const std::string_view qtype = dnswire::RRTypeName(type);
   query_time_->Observe({qtype, dns::OutcomeName(outcome), resolver},
                        absl::ToDoubleSeconds(rtt));
   if (outcome == dns::Outcome::kTimeout) {
@@ -89,7 +89,7 @@ void DnsMetrics::OnTry(std::string_view, dns::RRType type,
 }
 
 void DnsMetrics::OnLookupDone(const dns::LookupResult& result) {
-  const std::string_view qtype = dns::RRTypeName(result.type);
+  const std::string_view qtype = dnswire::RRTypeName(result.type);
   const size_t type = TypeIndex(result.type);
   const size_t outcome = static_cast<size_t>(result.outcome);
   lookup_time_.family()->Observe(

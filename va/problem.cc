@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/string_view_bridge.h"
+#include "dnswire/rr_type.h"
 #include "proto/core.pb.h"
 
 namespace acmeva::va {
@@ -204,14 +205,14 @@ std::string DnsErrorText(const dns::LookupResult& result) {
                              result.outcome == dns::Outcome::kOtherRcode;
   if (rcode_failure && result.ede.present()) {
     std::string out = absl::StrCat(
-        "DNS problem: looking up ", Av(dns::RRTypeName(result.type)), " for ",
-        result.name, ": ", EdeSummary(result.ede.code));
+        "DNS problem: looking up ", Av(dnswire::RRTypeName(result.type)),
+        " for ", result.name, ": ", EdeSummary(result.ede.code));
     if (!result.ede.text.empty()) absl::StrAppend(&out, ": ", result.ede.text);
     return out;
   }
   return absl::StrCat("DNS problem: ", Av(OutcomeDetail(result.outcome)),
-                      " looking up ", Av(dns::RRTypeName(result.type)), " for ",
-                      result.name, Av(OutcomeHint(result.outcome)));
+                      " looking up ", Av(dnswire::RRTypeName(result.type)),
+                      " for ", result.name, Av(OutcomeHint(result.outcome)));
 }
 
 Problem DnsProblem(const dns::LookupResult& result) {
@@ -221,7 +222,7 @@ Problem DnsProblem(const dns::LookupResult& result) {
   p.transient = dns::IsTransient(result.outcome);
   p.attempts = result.attempts;
   p.query_name = result.name;
-  p.query_type = std::string(dns::RRTypeName(result.type));
+  p.query_type = std::string(dnswire::RRTypeName(result.type));
   p.dns_outcome = std::string(dns::OutcomeName(result.outcome));
   p.resolver = result.resolver;
   p.retry_after_seconds = RetryAfterSeconds(result.outcome);

@@ -5,8 +5,9 @@
 //  1. The raw bytes as an answer to a TXT and to a CAA query: never a crash,
 //     and what is accepted is consistent with the message size.
 //  2. Round trip: the input also drives the building of a well-formed answer
-//     (with dnstestsrv's independent encoder); ParseAnswer must accept it and
-//     return exactly the TXT values or CAA records that were encoded.
+//     (with the codec's encoder, dnswire::BuildResponse, which shares no code
+//     with the reading); ParseAnswer must accept it and return exactly the
+//     TXT values or CAA records that were encoded.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -15,7 +16,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 #include "test/fuzz/fuzz_check.h"
 #include "va/dns/dns_message.h"
 
@@ -50,24 +51,24 @@ void CheckRaw(absl::Span<const uint8_t> message) {
 
 void CheckRoundTrip(FuzzedDataProvider& fdp) {
   const bool caa = fdp.ConsumeBool();
-  acmeva::dnstestsrv::Query query;
+  acmeva::dnswire::Query query;
   query.header.id = fdp.ConsumeIntegral<uint16_t>();
   query.header.rd = true;
   query.header.qdcount = 1;
   query.qname = "_acme-challenge.example.com";
   query.qtype =
-      caa ? acmeva::dnstestsrv::kTypeCAA : acmeva::dnstestsrv::kTypeTXT;
-  query.qclass = acmeva::dnstestsrv::kClassIN;
+      caa ? acmeva::dnswire::RRType::kCAA : acmeva::dnswire::RRType::kTXT;
+  query.qclass = acmeva::dnswire::kClassIN;
   query.has_edns = fdp.ConsumeBool();
   query.udp_payload_size = 1232;
 
-  acmeva::dnstestsrv::Response response;
+  acmeva::dnswire::Response response;
   response.ad = fdp.ConsumeBool();
   std::string owner = query.qname;
   if (fdp.ConsumeBool()) {
     // A CNAME first: the parser skips records of other types.
     response.answers.push_back(
-        {owner, 60, acmeva::dnstestsrv::CnameRecord{"target.example.net"}});
+        {owner, 60, acmeva::dnswire::CnameRecord{"target.example.net"}});
     owner = "target.example.net";
   }
   std::vector<std::string> want_txt;
@@ -75,7 +76,7 @@ void CheckRoundTrip(FuzzedDataProvider& fdp) {
   const int count = fdp.ConsumeIntegralInRange(0, 6);
   for (int i = 0; i < count; ++i) {
     if (caa) {
-      acmeva::dnstestsrv::CaaRecord r;
+      acmeva::dnswire::CaaRecord r;
       r.flags = fdp.ConsumeIntegral<uint8_t>();
       r.tag = fdp.ConsumeRandomLengthString(20);
       if (r.tag.empty()) r.tag = "issue";
@@ -83,7 +84,7 @@ void CheckRoundTrip(FuzzedDataProvider& fdp) {
       want_caa.push_back({r.flags, r.tag, r.value});
       response.answers.push_back({owner, 60, r});
     } else {
-      acmeva::dnstestsrv::TxtRecord r;
+      acmeva::dnswire::TxtRecord r;
       std::string joined;
       const int strings = fdp.ConsumeIntegralInRange(1, 3);
       for (int k = 0; k < strings; ++k) {
@@ -99,7 +100,7 @@ void CheckRoundTrip(FuzzedDataProvider& fdp) {
     }
   }
   const std::vector<uint8_t> wire =
-      acmeva::dnstestsrv::BuildResponse(query, response, 65535);
+      acmeva::dnswire::BuildResponse(query, response, 65535);
   auto parsed = ParseAnswer(wire, caa ? RRType::kCAA : RRType::kTXT);
   FUZZ_CHECK(parsed.ok(), "well-formed answer rejected: %s",
              std::string(parsed.status().message()).c_str());

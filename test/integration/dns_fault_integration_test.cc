@@ -24,7 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 #include "test/integration/va_stack.h"
 
 namespace acmeva::testing_harness {
@@ -131,7 +131,7 @@ class HostileDns {
   };
 
   // "_acme-challenge.<mode>.fault.example" or "<mode>.fault.example".
-  static std::string ModeOf(const dnstestsrv::Query& q) {
+  static std::string ModeOf(const dnswire::Query& q) {
     std::vector<std::string> labels = absl::StrSplit(q.qname, '.');
     if (labels.size() < 3) return "";
     if (labels[0] == "_acme-challenge") return labels[1];
@@ -145,27 +145,27 @@ class HostileDns {
 
   // The answer a correct server would give: the digest as TXT, or for CAA
   // an "issue" for letsencrypt.org at mode names and nothing above them.
-  static std::vector<uint8_t> Legit(const dnstestsrv::Query& q,
+  static std::vector<uint8_t> Legit(const dnswire::Query& q,
                                     const std::string& txt,
                                     bool caa_record = true) {
-    dnstestsrv::Response r;
-    if (q.qtype == dnstestsrv::kTypeTXT && !txt.empty()) {
-      r.answers.push_back({q.qname, 60, dnstestsrv::TxtRecord{{txt}}});
-    } else if (q.qtype == dnstestsrv::kTypeCAA && caa_record) {
+    dnswire::Response r;
+    if (q.qtype == dnswire::RRType::kTXT && !txt.empty()) {
+      r.answers.push_back({q.qname, 60, dnswire::TxtRecord{{txt}}});
+    } else if (q.qtype == dnswire::RRType::kCAA && caa_record) {
       r.answers.push_back(
-          {q.qname, 60, dnstestsrv::CaaRecord{0, "issue", "letsencrypt.org"}});
+          {q.qname, 60, dnswire::CaaRecord{0, "issue", "letsencrypt.org"}});
     }
-    return dnstestsrv::BuildResponse(q, r, 65535);
+    return dnswire::BuildResponse(q, r, 65535);
   }
 
-  static std::vector<uint8_t> WrongId(dnstestsrv::Query q,
+  static std::vector<uint8_t> WrongId(dnswire::Query q,
                                       const std::string& txt) {
     q.header.id ^= 0x5a5a;
     return Legit(q, txt);
   }
 
   // Replies (in order) for one query; transport is "udp" or "tcp".
-  std::vector<Reply> Respond(const dnstestsrv::Query& q,
+  std::vector<Reply> Respond(const dnswire::Query& q,
                              const std::string& transport) {
     const std::string mode = ModeOf(q);
     {
@@ -174,9 +174,9 @@ class HostileDns {
     }
     const std::string good = DigestFor(mode);
     const bool udp = transport == "udp";
-    dnstestsrv::Response empty;
+    dnswire::Response empty;
     // Names above the mode name (CAA walks to the TLD): no CAA there.
-    if (mode.empty()) return {{dnstestsrv::BuildResponse(q, empty, 65535)}};
+    if (mode.empty()) return {{dnswire::BuildResponse(q, empty, 65535)}};
 
     if (mode == "legit") return {{Legit(q, good)}};
     if (mode == "wrongid") return {{WrongId(q, good)}};
@@ -187,16 +187,16 @@ class HostileDns {
       return {{WrongId(q, "bad-value")}, {Legit(q, good)}};
     }
     if (mode == "wrongname") {
-      dnstestsrv::Query other = q;
+      dnswire::Query other = q;
       other.qname = "_acme-challenge.other.fault.example";
       return {{Legit(other, good)}};
     }
     if (mode == "wrongtype") {
-      dnstestsrv::Query other = q;
-      other.qtype = dnstestsrv::kTypeA;
-      dnstestsrv::Response r;
-      r.answers.push_back({q.qname, 60, dnstestsrv::TxtRecord{{good}}});
-      return {{dnstestsrv::BuildResponse(other, r, 65535)}};
+      dnswire::Query other = q;
+      other.qtype = dnswire::RRType::kA;
+      dnswire::Response r;
+      r.answers.push_back({q.qname, 60, dnswire::TxtRecord{{good}}});
+      return {{dnswire::BuildResponse(other, r, 65535)}};
     }
     if (mode == "spoofport") return {{Legit(q, good), true}};
     if (mode == "spoofportthenlegitbad") {
@@ -211,13 +211,13 @@ class HostileDns {
       // c-ares' buffer), carrying the digest. It must not be used as is:
       // the client asks again over TCP, which here says something else.
       if (!udp) return {{Legit(q, "bad-value")}};
-      dnstestsrv::Response r;
-      r.answers.push_back({q.qname, 60, dnstestsrv::TxtRecord{{good}}});
+      dnswire::Response r;
+      r.answers.push_back({q.qname, 60, dnswire::TxtRecord{{good}}});
       for (int i = 0; i < 60; ++i) {
         r.answers.push_back(
-            {q.qname, 60, dnstestsrv::TxtRecord{{std::string(250, 'p')}}});
+            {q.qname, 60, dnswire::TxtRecord{{std::string(250, 'p')}}});
       }
-      return {{dnstestsrv::BuildResponse(q, r, 65535)}};
+      return {{dnswire::BuildResponse(q, r, 65535)}};
     }
     if (mode == "malformedtxt") {
       // The TXT character-string length runs past its RDATA.
@@ -230,7 +230,7 @@ class HostileDns {
       // The CAA tag length runs past the RDATA.
       std::vector<uint8_t> m = Legit(q, good);
       const size_t opt = q.has_edns ? 11 : 0;
-      if (q.qtype == dnstestsrv::kTypeCAA) {
+      if (q.qtype == dnswire::RRType::kCAA) {
         m[m.size() - opt - std::string("issueletsencrypt.org").size() - 1] =
             250;
       }
@@ -238,29 +238,29 @@ class HostileDns {
     }
     if (mode == "caawrongid") {
       // The only answer says "no CAA" (would permit), with the wrong ID.
-      dnstestsrv::Query other = q;
+      dnswire::Query other = q;
       other.header.id ^= 0x5a5a;
-      return {{dnstestsrv::BuildResponse(other, empty, 65535)}};
+      return {{dnswire::BuildResponse(other, empty, 65535)}};
     }
     if (mode == "caaspoofpermit") {
       // Spoofed "no CAA" first, then the real forbidding set.
-      dnstestsrv::Response forbid;
+      dnswire::Response forbid;
       forbid.answers.push_back(
-          {q.qname, 60, dnstestsrv::CaaRecord{0, "issue", "other-ca.example"}});
-      return {{dnstestsrv::BuildResponse(q, empty, 65535), true},
-              {dnstestsrv::BuildResponse(q, forbid, 65535)}};
+          {q.qname, 60, dnswire::CaaRecord{0, "issue", "other-ca.example"}});
+      return {{dnswire::BuildResponse(q, empty, 65535), true},
+              {dnswire::BuildResponse(q, forbid, 65535)}};
     }
     // TCP fallback modes: over UDP, a truncated legit answer.
     if (udp && mode.rfind("tc", 0) == 0) {
-      dnstestsrv::Response tc;
+      dnswire::Response tc;
       tc.tc = true;
-      return {{dnstestsrv::BuildResponse(q, tc, 65535)}};
+      return {{dnswire::BuildResponse(q, tc, 65535)}};
     }
     if (mode == "tclegit") return {{Legit(q, good)}};
     if (mode == "tcgarbage") return {{Garbage(q.header.id, 200)}};
     if (mode == "tcwrongid") return {{WrongId(q, good)}};
     if (mode == "tcclose") return {};  // the connection is closed
-    return {{dnstestsrv::BuildErrorResponse(q.header, dnstestsrv::kRefused)}};
+    return {{dnswire::BuildErrorResponse(q.header, dnswire::kRefused)}};
   }
 
   void Loop() {
@@ -295,7 +295,7 @@ class HostileDns {
     const ssize_t n = ::recvfrom(udp_, buf, sizeof(buf), 0,
                                  reinterpret_cast<sockaddr*>(&from), &len);
     if (n <= 0) return;
-    auto q = dnstestsrv::ParseQuery(buf, static_cast<size_t>(n));
+    auto q = dnswire::ParseQuery(buf, static_cast<size_t>(n));
     if (!q.ok()) return;
     for (const Reply& r : Respond(*q, "udp")) {
       ::sendto(r.from_spoof_port ? spoof_ : udp_, r.bytes.data(),
@@ -311,7 +311,7 @@ class HostileDns {
     if (!ReadFull(c, len_buf, 2)) return false;
     std::vector<uint8_t> msg(static_cast<size_t>(len_buf[0] << 8 | len_buf[1]));
     if (!ReadFull(c, msg.data(), msg.size())) return false;
-    auto q = dnstestsrv::ParseQuery(msg.data(), msg.size());
+    auto q = dnswire::ParseQuery(msg.data(), msg.size());
     if (!q.ok()) return false;
     const std::vector<Reply> replies = Respond(*q, "tcp");
     if (replies.empty()) return false;

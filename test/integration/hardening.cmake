@@ -5,7 +5,7 @@ va_integration_test(bad_request_integration_test
 va_integration_test(mtls_integration_test
   SOURCES mtls_integration_test.cc LIBS common_grpc)
 va_integration_test(dns_fault_integration_test
-  SOURCES dns_fault_integration_test.cc LIBS dnstestsrv_wire)
+  SOURCES dns_fault_integration_test.cc LIBS dnswire)
 # The harness itself: servers whose port was taken start again elsewhere.
 va_integration_test(harness_test SOURCES harness_test.cc)
 # Connection, stream and call floods against the VA and RA under a lowered

@@ -145,12 +145,6 @@ TEST(DnsMessageTest, InvalidNamesAreRejected) {
   EXPECT_TRUE(ValidateQueryName(std::string(63, 'a') + ".com").ok());
 }
 
-TEST(DnsMessageTest, NormalizeNameStripsOneTrailingDot) {
-  EXPECT_EQ(NormalizeName("example.com."), "example.com");
-  EXPECT_EQ(NormalizeName("example.com"), "example.com");
-  EXPECT_EQ(NormalizeName("."), "");
-}
-
 TEST(DnsMessageTest, TxtStringsOfOneRecordAreJoined) {
   AnswerBuilder b("_acme-challenge.example.com", 16);
   b.Answer(5, {3, 'f', 'o', 'o', 0})  // a CNAME the resolver followed
@@ -256,6 +250,21 @@ TEST(DnsMessageTest, MalformedAnswers) {
                    AnswerBuilder("a.com", 16)
                        .SetCount(6, 1)
                        .Raw({0xc0, 0x40, 0, 16, 0, 1, 0, 0, 0, 0, 0, 0})
+                       .bytes(),
+                   RRType::kTXT});
+  // Refused as when c-ares's TXT parser read them: a TXT record of class
+  // CHAOS, and an owner name that only a full decoding finds broken (a
+  // pointer to the header's flags octet, an obsolete label type).
+  cases.push_back({"TXT of class CHAOS",
+                   AnswerBuilder("a.com", 16)
+                       .Answer(16, TxtRdata({"in"}))
+                       .Answer(16, TxtRdata({"chaos"}), /*rr_class=*/3)
+                       .bytes(),
+                   RRType::kTXT});
+  cases.push_back({"TXT owner points at garbage",
+                   AnswerBuilder("a.com", 16)
+                       .SetCount(6, 1)
+                       .Raw({0xc0, 0x02, 0, 16, 0, 1, 0, 0, 0, 0, 0, 2, 1, 'x'})
                        .bytes(),
                    RRType::kTXT});
   cases.push_back({"QDCOUNT 2",

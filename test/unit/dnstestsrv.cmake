@@ -1,8 +1,5 @@
-# dnstestsrv: wire codec, store/fault logic, HTTP server, and the server end
-# to end over loopback sockets.
-va_unit_test(dnstestsrv_wire_test
-  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dnstestsrv_wire_test.cc
-  LIBS dnstestsrv_wire)
+# dnstestsrv: store/fault logic, HTTP server, and the server end to end over
+# loopback sockets (its wire codec is dnswire's, tested in dnswire.cmake).
 va_unit_test(dnstestsrv_logic_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/dnstestsrv_logic_test.cc
   LIBS dnstestsrv_core)

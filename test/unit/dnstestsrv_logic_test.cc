@@ -16,10 +16,32 @@
 #include "dnstestsrv/record_store.h"
 #include "dnstestsrv/request_history.h"
 #include "dnstestsrv/responder.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 
 namespace acmeva::dnstestsrv {
 namespace {
+
+using ::acmeva::dnswire::AaaaRecord;
+using ::acmeva::dnswire::ARecord;
+using ::acmeva::dnswire::BuildQuery;
+using ::acmeva::dnswire::CaaRecord;
+using ::acmeva::dnswire::CanonicalName;
+using ::acmeva::dnswire::CnameRecord;
+using ::acmeva::dnswire::Header;
+using ::acmeva::dnswire::kFormErr;
+using ::acmeva::dnswire::kNoError;
+using ::acmeva::dnswire::kNotImp;
+using ::acmeva::dnswire::kNxDomain;
+using ::acmeva::dnswire::kRefused;
+using ::acmeva::dnswire::kServFail;
+using ::acmeva::dnswire::ParsedMessage;
+using ::acmeva::dnswire::ParsedRecord;
+using ::acmeva::dnswire::ParseHeader;
+using ::acmeva::dnswire::ParseMessage;
+using ::acmeva::dnswire::RRType;
+using ::acmeva::dnswire::RRTypeToString;
+using ::acmeva::dnswire::SoaRecord;
+using ::acmeva::dnswire::TxtRecord;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -61,7 +83,7 @@ TEST(DnsRecordStore, SnapshotsAreImmutableAndEmptyNamesVanish) {
 // ---------------------------------------------------------------- faults
 
 FaultSpec Fault(std::string host, FaultMode mode,
-                std::optional<uint16_t> type = std::nullopt,
+                std::optional<RRType> type = std::nullopt,
                 std::optional<uint64_t> count = std::nullopt,
                 double probability = 1.0) {
   FaultSpec f;
@@ -75,15 +97,15 @@ FaultSpec Fault(std::string host, FaultMode mode,
 
 TEST(DnsFaultTable, NoFaultsNoMatch) {
   FaultTable faults(1);
-  EXPECT_FALSE(faults.Match("example.com", kTypeTXT, Transport::kUdp));
+  EXPECT_FALSE(faults.Match("example.com", RRType::kTXT, Transport::kUdp));
 }
 
 TEST(DnsFaultTable, CountLimitsToFirstNQueries) {
   FaultTable faults(1);
   faults.Set(Fault("Example.com.", FaultMode::kServfail, std::nullopt, 2));
-  EXPECT_TRUE(faults.Match("example.com", kTypeTXT, Transport::kUdp));
-  EXPECT_TRUE(faults.Match("example.com", kTypeCAA, Transport::kTcp));
-  EXPECT_FALSE(faults.Match("example.com", kTypeTXT, Transport::kUdp));
+  EXPECT_TRUE(faults.Match("example.com", RRType::kTXT, Transport::kUdp));
+  EXPECT_TRUE(faults.Match("example.com", RRType::kCAA, Transport::kTcp));
+  EXPECT_FALSE(faults.Match("example.com", RRType::kTXT, Transport::kUdp));
   EXPECT_THAT(faults.List(), IsEmpty());  // used up faults are removed
 }
 
@@ -94,8 +116,8 @@ TEST(DnsFaultTable, ProbabilityZeroAndOne) {
   faults.Set(
       Fault("always.test", FaultMode::kDrop, std::nullopt, std::nullopt, 1.0));
   for (int i = 0; i < 1000; ++i) {
-    EXPECT_FALSE(faults.Match("never.test", kTypeA, Transport::kUdp));
-    EXPECT_TRUE(faults.Match("always.test", kTypeA, Transport::kUdp));
+    EXPECT_FALSE(faults.Match("never.test", RRType::kA, Transport::kUdp));
+    EXPECT_TRUE(faults.Match("always.test", RRType::kA, Transport::kUdp));
   }
 }
 
@@ -105,7 +127,7 @@ TEST(DnsFaultTable, ProbabilityHalfHitsAboutHalf) {
                    std::nullopt, 0.5));
   int hits = 0;
   for (int i = 0; i < 4000; ++i) {
-    if (faults.Match("flaky.test", kTypeCAA, Transport::kUdp)) ++hits;
+    if (faults.Match("flaky.test", RRType::kCAA, Transport::kUdp)) ++hits;
   }
   EXPECT_GT(hits, 1700);
   EXPECT_LT(hits, 2300);
@@ -115,39 +137,39 @@ TEST(DnsFaultTable, CountConsumedByConsideredQueriesEvenOnMiss) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kDrop, std::nullopt, 3, 0.0));
   for (int i = 0; i < 3; ++i)
-    EXPECT_FALSE(faults.Match("x.test", kTypeA, Transport::kUdp));
+    EXPECT_FALSE(faults.Match("x.test", RRType::kA, Transport::kUdp));
   EXPECT_THAT(faults.List(), IsEmpty());
 }
 
 TEST(DnsFaultTable, PerTypeBeforeAllTypes) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kRefused));
-  faults.Set(Fault("x.test", FaultMode::kServfail, kTypeCAA, 1));
-  auto hit = faults.Match("x.test", kTypeCAA, Transport::kUdp);
+  faults.Set(Fault("x.test", FaultMode::kServfail, RRType::kCAA, 1));
+  auto hit = faults.Match("x.test", RRType::kCAA, Transport::kUdp);
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->mode, FaultMode::kServfail);
-  hit = faults.Match("x.test", kTypeCAA, Transport::kUdp);  // count used up
+  hit = faults.Match("x.test", RRType::kCAA, Transport::kUdp);  // count used up
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->mode, FaultMode::kRefused);
-  hit = faults.Match("x.test", kTypeTXT, Transport::kUdp);
+  hit = faults.Match("x.test", RRType::kTXT, Transport::kUdp);
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->mode, FaultMode::kRefused);
-  EXPECT_FALSE(faults.Match("other.test", kTypeTXT, Transport::kUdp));
+  EXPECT_FALSE(faults.Match("other.test", RRType::kTXT, Transport::kUdp));
 }
 
 TEST(DnsFaultTable, TypeSpecificOnlyMatchesItsType) {
   FaultTable faults(1);
-  faults.Set(Fault("x.test", FaultMode::kNxdomain, kTypeTXT));
-  EXPECT_TRUE(faults.Match("x.test", kTypeTXT, Transport::kUdp));
-  EXPECT_FALSE(faults.Match("x.test", kTypeCAA, Transport::kUdp));
+  faults.Set(Fault("x.test", FaultMode::kNxdomain, RRType::kTXT));
+  EXPECT_TRUE(faults.Match("x.test", RRType::kTXT, Transport::kUdp));
+  EXPECT_FALSE(faults.Match("x.test", RRType::kCAA, Transport::kUdp));
 }
 
 TEST(DnsFaultTable, TruncateIsUdpOnlyAndNotConsumedByTcp) {
   FaultTable faults(1);
   faults.Set(Fault("x.test", FaultMode::kTruncate, std::nullopt, 1));
-  EXPECT_FALSE(faults.Match("x.test", kTypeTXT, Transport::kTcp));
-  EXPECT_TRUE(faults.Match("x.test", kTypeTXT, Transport::kUdp));
-  EXPECT_FALSE(faults.Match("x.test", kTypeTXT, Transport::kUdp));
+  EXPECT_FALSE(faults.Match("x.test", RRType::kTXT, Transport::kTcp));
+  EXPECT_TRUE(faults.Match("x.test", RRType::kTXT, Transport::kUdp));
+  EXPECT_FALSE(faults.Match("x.test", RRType::kTXT, Transport::kUdp));
 }
 
 TEST(DnsFaultTable, SetReplacesSameHostAndTypeAndClearRemoves) {
@@ -156,13 +178,13 @@ TEST(DnsFaultTable, SetReplacesSameHostAndTypeAndClearRemoves) {
   faults.Set(Fault("X.TEST.", FaultMode::kRefused));
   faults.Set(Fault("y.test", FaultMode::kDrop));
   EXPECT_EQ(faults.List().size(), 2u);
-  EXPECT_EQ(faults.Match("x.test", kTypeA, Transport::kUdp)->mode,
+  EXPECT_EQ(faults.Match("x.test", RRType::kA, Transport::kUdp)->mode,
             FaultMode::kRefused);
   EXPECT_EQ(faults.Clear("x.test."), 1u);
-  EXPECT_FALSE(faults.Match("x.test", kTypeA, Transport::kUdp));
-  EXPECT_TRUE(faults.Match("y.test", kTypeA, Transport::kUdp));
+  EXPECT_FALSE(faults.Match("x.test", RRType::kA, Transport::kUdp));
+  EXPECT_TRUE(faults.Match("y.test", RRType::kA, Transport::kUdp));
   faults.ClearAll();
-  EXPECT_FALSE(faults.Match("y.test", kTypeA, Transport::kUdp));
+  EXPECT_FALSE(faults.Match("y.test", RRType::kA, Transport::kUdp));
 }
 
 TEST(DnsFaultTable, ModeNames) {
@@ -184,13 +206,13 @@ TEST(DnsRequestHistory, IsBoundedAndFiltersByName) {
     RequestEvent e;
     e.name = i % 2 ? "A.test" : "b.test";
     e.canonical = CanonicalName(e.name);
-    e.qtype = static_cast<uint16_t>(i);
+    e.qtype = static_cast<RRType>(i);
     history.Record(e);
   }
   std::vector<RequestEvent> all = history.Get("");
   ASSERT_EQ(all.size(), 3u);  // the oldest two are gone
-  EXPECT_EQ(all[0].qtype, 2);
-  EXPECT_EQ(all[2].qtype, 4);
+  EXPECT_EQ(all[0].qtype, RRType::kNS);
+  EXPECT_EQ(all[2].qtype, static_cast<RRType>(4));
   EXPECT_EQ(history.Get("a.TEST.").size(), 1u);
   history.Clear("b.test");
   EXPECT_EQ(history.Get("").size(), 1u);
@@ -237,10 +259,11 @@ std::string Describe(const ParsedRecord& rr) {
   return absl::StrCat(rr.name, " ", RRTypeToString(rr.type), " ", data);
 }
 
-Answer Ask(const Responder& responder, absl::string_view name, uint16_t type,
+Answer Ask(const Responder& responder, absl::string_view name, RRType type,
            Transport transport = Transport::kUdp,
            std::optional<uint16_t> edns = std::nullopt) {
-  std::vector<uint8_t> q = BuildQuery(77, name, type, true, edns);
+  std::vector<uint8_t> q =
+      BuildQuery(77, name, type, {.rd = true, .edns_udp_size = edns});
   Reply reply = responder.Handle(q.data(), q.size(), transport, "127.0.0.1:1");
   Answer a;
   a.dropped = reply.drop;
@@ -302,7 +325,7 @@ class DnsResponderTest : public ::testing::Test {
 struct ResolveCase {
   std::string label;
   std::string name;
-  uint16_t type;
+  RRType type;
   uint8_t rcode;
   std::vector<std::string> answers;
   std::vector<std::string> authority;
@@ -314,93 +337,114 @@ TEST_F(DnsResponderTest, AnswersFromRecords) {
   const ResolveCase cases[] = {
       {"txt",
        "_acme-challenge.example.com",
-       kTypeTXT,
+       RRType::kTXT,
        kNoError,
        {"_acme-challenge.example.com TXT token"},
        {}},
       {"case and dot",
        "_ACME-Challenge.Example.COM.",
-       kTypeTXT,
+       RRType::kTXT,
        kNoError,
        {"_ACME-Challenge.Example.COM TXT token"},
        {}},
       {"caa with flags",
        "example.com",
-       kTypeCAA,
+       RRType::kCAA,
        kNoError,
        {"example.com CAA 0 issue ca.example", "example.com CAA 128 tbs x"},
        {}},
-      {"a", "example.com", kTypeA, kNoError, {"example.com A 192.0.2.1"}, {}},
+      {"a",
+       "example.com",
+       RRType::kA,
+       kNoError,
+       {"example.com A 192.0.2.1"},
+       {}},
       {"aaaa",
        "example.com",
-       kTypeAAAA,
+       RRType::kAAAA,
        kNoError,
        {"example.com AAAA aaaa-last-9"},
        {}},
-      {"nodata", "example.com", kTypeMX, kNoError, {}, {soa}},
-      {"nodata txt", "example.com", kTypeTXT, kNoError, {}, {soa}},
-      {"unknown name", "nothing.example.com", kTypeCAA, kNoError, {}, {soa}},
-      {"unknown deep name", "a.b.c.example.com", kTypeTXT, kNoError, {}, {soa}},
+      {"nodata", "example.com", RRType::kMX, kNoError, {}, {soa}},
+      {"nodata txt", "example.com", RRType::kTXT, kNoError, {}, {soa}},
+      {"unknown name",
+       "nothing.example.com",
+       RRType::kCAA,
+       kNoError,
+       {},
+       {soa}},
+      {"unknown deep name",
+       "a.b.c.example.com",
+       RRType::kTXT,
+       kNoError,
+       {},
+       {soa}},
       {"cname",
        "alias.example.com",
-       kTypeCAA,
+       RRType::kCAA,
        kNoError,
        {"alias.example.com CNAME example.com",
         "example.com CAA 0 issue ca.example", "example.com CAA 128 tbs x"},
        {}},
       {"cname chain",
        "alias2.example.com",
-       kTypeA,
+       RRType::kA,
        kNoError,
        {"alias2.example.com CNAME alias.example.com",
         "alias.example.com CNAME example.com", "example.com A 192.0.2.1"},
        {}},
       {"cname query",
        "alias2.example.com",
-       kTypeCNAME,
+       RRType::kCNAME,
        kNoError,
        {"alias2.example.com CNAME alias.example.com"},
        {}},
       {"cname to nodata",
        "alias.example.com",
-       kTypeTXT,
+       RRType::kTXT,
        kNoError,
        {"alias.example.com CNAME example.com"},
        {soa}},
       {"dangling cname",
        "dangling.example.com",
-       kTypeTXT,
+       RRType::kTXT,
        kNoError,
        {"dangling.example.com CNAME nowhere.example.com"},
        {soa}},
-      {"cname loop", "loop1.example.com", kTypeTXT, kServFail, {}, {}},
+      {"cname loop", "loop1.example.com", RRType::kTXT, kServFail, {}, {}},
       {"cname to nxdomain",
        "to-gone.example.com",
-       kTypeCAA,
+       RRType::kCAA,
        kNxDomain,
        {"to-gone.example.com CNAME gone.example.com"},
        {soa}},
       {"cname to servfail",
        "to-broken.example.com",
-       kTypeCAA,
+       RRType::kCAA,
        kServFail,
        {},
        {}},
-      {"nxdomain", "gone.example.com", kTypeTXT, kNxDomain, {}, {soa}},
-      {"servfail", "broken.example.com", kTypeA, kServFail, {}, {}},
-      {"chain too long", "c0.long.test", kTypeTXT, kServFail, {}, {}},
-      {"chain of 8", "c1.long.test", kTypeTXT, kNoError, {}, {}},
+      {"nxdomain", "gone.example.com", RRType::kTXT, kNxDomain, {}, {soa}},
+      {"servfail", "broken.example.com", RRType::kA, kServFail, {}, {}},
+      {"chain too long", "c0.long.test", RRType::kTXT, kServFail, {}, {}},
+      {"chain of 8", "c1.long.test", RRType::kTXT, kNoError, {}, {}},
       {"ad",
        "signed.example.com",
-       kTypeCAA,
+       RRType::kCAA,
        kNoError,
        {"signed.example.com CAA 0 issue ca.example"},
        {},
        true},
-      {"ad nodata", "signed.example.com", kTypeTXT, kNoError, {}, {soa}, true},
+      {"ad nodata",
+       "signed.example.com",
+       RRType::kTXT,
+       kNoError,
+       {},
+       {soa},
+       true},
       {"ad through signed alias",
        "signed-alias.example.com",
-       kTypeCAA,
+       RRType::kCAA,
        kNoError,
        {"signed-alias.example.com CNAME signed.example.com",
         "signed.example.com CAA 0 issue ca.example"},
@@ -408,7 +452,7 @@ TEST_F(DnsResponderTest, AnswersFromRecords) {
        true},
       {"no ad through unsigned alias",
        "unsigned-alias.example.com",
-       kTypeCAA,
+       RRType::kCAA,
        kNoError,
        {"unsigned-alias.example.com CNAME signed.example.com",
         "signed.example.com CAA 0 issue ca.example"},
@@ -433,7 +477,7 @@ TEST_F(DnsResponderTest, AnswersFromRecords) {
 }
 
 TEST_F(DnsResponderTest, AnyReturnsEveryType) {
-  Answer a = Ask(responder_, "example.com", kTypeANY);
+  Answer a = Ask(responder_, "example.com", RRType::kANY);
   EXPECT_EQ(a.answers.size(), 4u);  // A, AAAA, 2 CAA
 }
 
@@ -463,10 +507,10 @@ TEST_F(DnsResponderTest, FaultsOverrideRecords) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(FaultModeName(c.mode));
-    FaultSpec f = Fault("_acme-challenge.example.com", c.mode, kTypeTXT, 1);
+    FaultSpec f = Fault("_acme-challenge.example.com", c.mode, RRType::kTXT, 1);
     f.delay = absl::Milliseconds(250);
     faults_.Set(f);
-    Answer a = Ask(responder_, "_acme-challenge.example.com", kTypeTXT);
+    Answer a = Ask(responder_, "_acme-challenge.example.com", RRType::kTXT);
     EXPECT_FALSE(a.dropped);
     EXPECT_EQ(a.rcode, c.rcode);
     EXPECT_EQ(a.aa, c.aa);
@@ -475,7 +519,7 @@ TEST_F(DnsResponderTest, FaultsOverrideRecords) {
     EXPECT_EQ(a.authority.size(), c.authority);
     EXPECT_EQ(a.delay, absl::Milliseconds(250));
     // count 1: the next query is answered normally, at once.
-    Answer next = Ask(responder_, "_acme-challenge.example.com", kTypeTXT);
+    Answer next = Ask(responder_, "_acme-challenge.example.com", RRType::kTXT);
     EXPECT_EQ(next.rcode, kNoError);
     EXPECT_EQ(next.answers.size(), 1u);
     EXPECT_EQ(next.delay, absl::ZeroDuration());
@@ -483,13 +527,13 @@ TEST_F(DnsResponderTest, FaultsOverrideRecords) {
 }
 
 TEST_F(DnsResponderTest, DropSendsNothingAndHistoryNotesFaults) {
-  faults_.Set(Fault("example.com", FaultMode::kDrop, kTypeCAA));
-  EXPECT_TRUE(Ask(responder_, "example.com", kTypeCAA).dropped);
-  EXPECT_FALSE(Ask(responder_, "example.com", kTypeA).dropped);
+  faults_.Set(Fault("example.com", FaultMode::kDrop, RRType::kCAA));
+  EXPECT_TRUE(Ask(responder_, "example.com", RRType::kCAA).dropped);
+  EXPECT_FALSE(Ask(responder_, "example.com", RRType::kA).dropped);
   std::vector<RequestEvent> events = history_.Get("EXAMPLE.com.");
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].fault, "drop");
-  EXPECT_EQ(events[0].qtype, kTypeCAA);
+  EXPECT_EQ(events[0].qtype, RRType::kCAA);
   EXPECT_EQ(events[1].fault, "");
   EXPECT_EQ(events[1].client, "127.0.0.1:1");
   EXPECT_EQ(events[1].transport, Transport::kUdp);
@@ -497,10 +541,10 @@ TEST_F(DnsResponderTest, DropSendsNothingAndHistoryNotesFaults) {
 
 TEST_F(DnsResponderTest, TruncatedUdpThenFullTcp) {
   faults_.Set(Fault("example.com", FaultMode::kTruncate));
-  Answer udp = Ask(responder_, "example.com", kTypeCAA, Transport::kUdp);
+  Answer udp = Ask(responder_, "example.com", RRType::kCAA, Transport::kUdp);
   EXPECT_TRUE(udp.tc);
   EXPECT_THAT(udp.answers, IsEmpty());
-  Answer tcp = Ask(responder_, "example.com", kTypeCAA, Transport::kTcp);
+  Answer tcp = Ask(responder_, "example.com", RRType::kCAA, Transport::kTcp);
   EXPECT_FALSE(tcp.tc);
   EXPECT_EQ(tcp.answers.size(), 2u);
 }
@@ -508,10 +552,11 @@ TEST_F(DnsResponderTest, TruncatedUdpThenFullTcp) {
 TEST_F(DnsResponderTest, LargeAnswersTruncateOverUdpOnly) {
   for (int i = 0; i < 10; ++i)
     store_.AddTxt("big.test", TxtRecord{{std::string(200, 'x')}});
-  EXPECT_TRUE(Ask(responder_, "big.test", kTypeTXT, Transport::kUdp).tc);
+  EXPECT_TRUE(Ask(responder_, "big.test", RRType::kTXT, Transport::kUdp).tc);
   // EDNS 4096 is capped at 1232, so still truncated.
-  EXPECT_TRUE(Ask(responder_, "big.test", kTypeTXT, Transport::kUdp, 4096).tc);
-  Answer tcp = Ask(responder_, "big.test", kTypeTXT, Transport::kTcp);
+  EXPECT_TRUE(
+      Ask(responder_, "big.test", RRType::kTXT, Transport::kUdp, 4096).tc);
+  Answer tcp = Ask(responder_, "big.test", RRType::kTXT, Transport::kTcp);
   EXPECT_FALSE(tcp.tc);
   EXPECT_EQ(tcp.answers.size(), 10u);
 }
@@ -533,23 +578,24 @@ TEST_F(DnsResponderTest, MalformedAndUnsupportedQueries) {
   std::vector<uint8_t> tiny = Raw({1, 2, 3});
   EXPECT_TRUE(
       responder_.Handle(tiny.data(), tiny.size(), Transport::kUdp).drop);
-  std::vector<uint8_t> response = BuildQuery(1, "example.com", kTypeA);
+  std::vector<uint8_t> response = BuildQuery(1, "example.com", RRType::kA);
   response[2] |= 0x80;
   EXPECT_TRUE(
       responder_.Handle(response.data(), response.size(), Transport::kUdp)
           .drop);
   // Opcode other than QUERY: NOTIMP.
-  std::vector<uint8_t> notify = BuildQuery(2, "example.com", kTypeA);
+  std::vector<uint8_t> notify = BuildQuery(2, "example.com", RRType::kA);
   notify[2] |= 4 << 3;
   r = responder_.Handle(notify.data(), notify.size(), Transport::kUdp);
   EXPECT_EQ(ParseHeader(r.bytes.data(), r.bytes.size())->rcode, kNotImp);
   // Class CH: REFUSED.
-  std::vector<uint8_t> chaos = BuildQuery(3, "version.bind", kTypeTXT);
+  std::vector<uint8_t> chaos = BuildQuery(3, "version.bind", RRType::kTXT);
   chaos[chaos.size() - 1] = 3;
   r = responder_.Handle(chaos.data(), chaos.size(), Transport::kUdp);
   EXPECT_EQ(ParseHeader(r.bytes.data(), r.bytes.size())->rcode, kRefused);
   // EDNS version 1: BADVERS (extended rcode 16 in the OPT).
-  std::vector<uint8_t> v1 = BuildQuery(4, "example.com", kTypeA, true, 1232);
+  std::vector<uint8_t> v1 =
+      BuildQuery(4, "example.com", RRType::kA, {.edns_udp_size = 1232});
   v1[v1.size() - 5] = 1;  // OPT TTL octet 2 = version
   r = responder_.Handle(v1.data(), v1.size(), Transport::kUdp);
   auto m = ParseMessage(r.bytes.data(), r.bytes.size());
@@ -710,7 +756,7 @@ TEST_F(DnsApiTest, ChangesTheStoreAndFailedRequestsChangeNothing) {
   std::vector<FaultSpec> list = faults_.List();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].mode, FaultMode::kTruncate);
-  EXPECT_EQ(list[0].type, kTypeTXT);
+  EXPECT_EQ(list[0].type, RRType::kTXT);
   EXPECT_EQ(list[0].count, 3u);
   EXPECT_DOUBLE_EQ(list[0].probability, 0.25);
   EXPECT_EQ(list[0].delay, absl::Milliseconds(10));
@@ -722,7 +768,7 @@ TEST_F(DnsApiTest, ChangesTheStoreAndFailedRequestsChangeNothing) {
 
 TEST_F(DnsApiTest, HistoryJsonHasPebbleShape) {
   Responder responder(&store_, &faults_, &history_);
-  std::vector<uint8_t> q = BuildQuery(1, "Hist.test", kTypeCAA);
+  std::vector<uint8_t> q = BuildQuery(1, "Hist.test", RRType::kCAA);
   responder.Handle(q.data(), q.size(), Transport::kTcp, "127.0.0.1:5");
   common::HttpResponse r =
       Post("/dns-request-history", R"({"host":"hist.test."})");
@@ -762,25 +808,27 @@ TEST(DnsRecordsFile, DemoFileLoadsAndServes) {
                                   "/deploy/dnstestsrv/demo-records.json")
                   .ok());
   Responder responder(&store, &faults, nullptr);
-  Answer a = Ask(responder, "_acme-challenge.alias.example.test", kTypeTXT);
+  Answer a = Ask(responder, "_acme-challenge.alias.example.test", RRType::kTXT);
   ASSERT_EQ(a.answers.size(), 2u);
   EXPECT_THAT(a.answers[0], HasSubstr("CNAME _acme-challenge.example.test"));
   EXPECT_EQ(
-      Ask(responder, "critical.example.test", kTypeCAA).answers,
+      Ask(responder, "critical.example.test", RRType::kCAA).answers,
       std::vector<std::string>{"critical.example.test CAA 128 tbs unknown"});
-  EXPECT_TRUE(Ask(responder, "signed.example.test", kTypeCAA).ad);
-  EXPECT_EQ(Ask(responder, "gone.example.test", kTypeTXT).rcode, kNxDomain);
-  EXPECT_EQ(Ask(responder, "broken.example.test", kTypeTXT).rcode, kServFail);
-  EXPECT_TRUE(
-      Ask(responder, "_acme-challenge.retry.example.test", kTypeTXT).dropped);
+  EXPECT_TRUE(Ask(responder, "signed.example.test", RRType::kCAA).ad);
+  EXPECT_EQ(Ask(responder, "gone.example.test", RRType::kTXT).rcode, kNxDomain);
+  EXPECT_EQ(Ask(responder, "broken.example.test", RRType::kTXT).rcode,
+            kServFail);
+  EXPECT_TRUE(Ask(responder, "_acme-challenge.retry.example.test", RRType::kTXT)
+                  .dropped);
   EXPECT_FALSE(
-      Ask(responder, "_acme-challenge.retry.example.test", kTypeTXT).dropped);
-  EXPECT_EQ(Ask(responder, "slow.example.test", kTypeA).delay,
+      Ask(responder, "_acme-challenge.retry.example.test", RRType::kTXT)
+          .dropped);
+  EXPECT_EQ(Ask(responder, "slow.example.test", RRType::kA).delay,
             absl::Seconds(2));
-  EXPECT_EQ(
-      Ask(responder, "_acme-challenge.multi.example.test", kTypeTXT).answers,
-      std::vector<std::string>{
-          "_acme-challenge.multi.example.test TXT first|second"});
+  EXPECT_EQ(Ask(responder, "_acme-challenge.multi.example.test", RRType::kTXT)
+                .answers,
+            std::vector<std::string>{
+                "_acme-challenge.multi.example.test TXT first|second"});
 }
 
 TEST(DnsRecordsFile, ErrorsNameSectionAndIndex) {

@@ -26,10 +26,24 @@
 #include "dnstestsrv/record_store.h"
 #include "dnstestsrv/request_history.h"
 #include "dnstestsrv/responder.h"
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 
 namespace acmeva::dnstestsrv {
 namespace {
+
+using ::acmeva::dnswire::AaaaRecord;
+using ::acmeva::dnswire::BuildQuery;
+using ::acmeva::dnswire::CaaRecord;
+using ::acmeva::dnswire::kFormErr;
+using ::acmeva::dnswire::kNoError;
+using ::acmeva::dnswire::kNxDomain;
+using ::acmeva::dnswire::kRefused;
+using ::acmeva::dnswire::kServFail;
+using ::acmeva::dnswire::ParsedMessage;
+using ::acmeva::dnswire::ParsedRecord;
+using ::acmeva::dnswire::ParseMessage;
+using ::acmeva::dnswire::RRType;
+using ::acmeva::dnswire::TxtRecord;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -120,7 +134,7 @@ ParsedMessage Parse(const std::optional<Bytes>& bytes) {
 std::vector<std::string> TxtValues(const ParsedMessage& m) {
   std::vector<std::string> out;
   for (const ParsedRecord& rr : m.answers) {
-    if (rr.type != kTypeTXT) continue;
+    if (rr.type != RRType::kTXT) continue;
     std::string joined;
     for (const std::string& s : std::get<TxtRecord>(*rr.data).strings)
       joined += s;
@@ -211,7 +225,7 @@ TEST_F(DnsServerTest, ApiSetRecordsAreServedOverUdpAndTcp) {
       200);
   ParsedMessage udp = Parse(
       UdpExchange(dns_->address(),
-                  BuildQuery(1, "_ACME-challenge.example.test", kTypeTXT)));
+                  BuildQuery(1, "_ACME-challenge.example.test", RRType::kTXT)));
   EXPECT_EQ(udp.header.id, 1);
   EXPECT_TRUE(udp.header.aa);
   EXPECT_THAT(TxtValues(udp), ElementsAre("tok"));
@@ -219,22 +233,22 @@ TEST_F(DnsServerTest, ApiSetRecordsAreServedOverUdpAndTcp) {
   TcpClient tcp(dns_->address());
   ASSERT_TRUE(tcp.connected());
   ParsedMessage caa =
-      Parse(tcp.Exchange(BuildQuery(2, "example.test", kTypeCAA)));
+      Parse(tcp.Exchange(BuildQuery(2, "example.test", RRType::kCAA)));
   ASSERT_EQ(caa.answers.size(), 1u);
   EXPECT_EQ(std::get<CaaRecord>(*caa.answers[0].data).value, "ca.example");
   // The same connection serves more queries.
   ParsedMessage again =
-      Parse(tcp.Exchange(BuildQuery(3, "nothing.example.test", kTypeTXT)));
+      Parse(tcp.Exchange(BuildQuery(3, "nothing.example.test", RRType::kTXT)));
   EXPECT_EQ(again.header.rcode, kNoError);
   EXPECT_THAT(again.answers, IsEmpty());
   ASSERT_EQ(again.authority.size(), 1u);
-  EXPECT_EQ(again.authority[0].type, kTypeSOA);
+  EXPECT_EQ(again.authority[0].type, RRType::kSOA);
 
   ASSERT_EQ(Post("/clear-txt", R"({"host":"_acme-challenge.example.test"})"),
             200);
   udp = Parse(
       UdpExchange(dns_->address(),
-                  BuildQuery(4, "_acme-challenge.example.test", kTypeTXT)));
+                  BuildQuery(4, "_acme-challenge.example.test", RRType::kTXT)));
   EXPECT_THAT(udp.answers, IsEmpty());
 
   auto [status, history] =
@@ -265,12 +279,13 @@ TEST_F(DnsServerTest, TruncateFaultFallsBackToTcp) {
   ASSERT_EQ(Post("/set-txt", R"({"host":"tc.test","value":"full answer"})"),
             200);
   ASSERT_EQ(Post("/set-fault", R"({"host":"tc.test","mode":"truncate"})"), 200);
-  ParsedMessage udp =
-      Parse(UdpExchange(dns_->address(), BuildQuery(5, "tc.test", kTypeTXT)));
+  ParsedMessage udp = Parse(
+      UdpExchange(dns_->address(), BuildQuery(5, "tc.test", RRType::kTXT)));
   EXPECT_TRUE(udp.header.tc);
   EXPECT_THAT(udp.answers, IsEmpty());
   TcpClient tcp(dns_->address());
-  ParsedMessage full = Parse(tcp.Exchange(BuildQuery(6, "tc.test", kTypeTXT)));
+  ParsedMessage full =
+      Parse(tcp.Exchange(BuildQuery(6, "tc.test", RRType::kTXT)));
   EXPECT_FALSE(full.header.tc);
   EXPECT_THAT(TxtValues(full), ElementsAre("full answer"));
 }
@@ -280,11 +295,13 @@ TEST_F(DnsServerTest, LargeAnswerTruncatesOverUdpOnly) {
   ASSERT_EQ(Post("/set-txt", absl::StrCat(R"({"host":"big.test","value":")",
                                           value, R"("})")),
             200);
-  ParsedMessage udp = Parse(UdpExchange(
-      dns_->address(), BuildQuery(7, "big.test", kTypeTXT, true, 4096)));
+  ParsedMessage udp =
+      Parse(UdpExchange(dns_->address(), BuildQuery(7, "big.test", RRType::kTXT,
+                                                    {.edns_udp_size = 4096})));
   EXPECT_TRUE(udp.header.tc);
   TcpClient tcp(dns_->address());
-  ParsedMessage full = Parse(tcp.Exchange(BuildQuery(8, "big.test", kTypeTXT)));
+  ParsedMessage full =
+      Parse(tcp.Exchange(BuildQuery(8, "big.test", RRType::kTXT)));
   EXPECT_THAT(TxtValues(full), ElementsAre(value));
 }
 
@@ -327,13 +344,13 @@ TEST_F(DnsServerTest, DelayDoesNotStallOtherQueries) {
   auto start = Clock::now();
   std::optional<Bytes> slow;
   std::thread slow_thread([&] {
-    slow =
-        UdpExchange(dns_->address(), BuildQuery(9, "slow.test", kTypeA), 3000);
+    slow = UdpExchange(dns_->address(), BuildQuery(9, "slow.test", RRType::kA),
+                       3000);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto fast_start = Clock::now();
-  ParsedMessage fast =
-      Parse(UdpExchange(dns_->address(), BuildQuery(10, "fast.test", kTypeA)));
+  ParsedMessage fast = Parse(
+      UdpExchange(dns_->address(), BuildQuery(10, "fast.test", RRType::kA)));
   EXPECT_LT(Clock::now() - fast_start, std::chrono::milliseconds(200));
   EXPECT_EQ(fast.answers.size(), 1u);
   slow_thread.join();
@@ -344,7 +361,7 @@ TEST_F(DnsServerTest, DelayDoesNotStallOtherQueries) {
   TcpClient tcp(dns_->address());
   auto tcp_start = Clock::now();
   ParsedMessage tcp_answer =
-      Parse(tcp.Exchange(BuildQuery(11, "slow.test", kTypeA)));
+      Parse(tcp.Exchange(BuildQuery(11, "slow.test", RRType::kA)));
   EXPECT_GE(Clock::now() - tcp_start, std::chrono::milliseconds(400));
   EXPECT_EQ(tcp_answer.answers.size(), 1u);
 }
@@ -356,17 +373,18 @@ TEST_F(DnsServerTest, DropWithCountTimesOutThenAnswers) {
       Post("/set-fault",
            R"({"host":"drop.test","type":"TXT","mode":"drop","count":2})"),
       200);
-  EXPECT_FALSE(
-      UdpExchange(dns_->address(), BuildQuery(12, "drop.test", kTypeTXT), 300));
+  EXPECT_FALSE(UdpExchange(dns_->address(),
+                           BuildQuery(12, "drop.test", RRType::kTXT), 300));
   TcpClient tcp(dns_->address());
-  EXPECT_FALSE(tcp.Exchange(BuildQuery(13, "drop.test", kTypeTXT), 300));
+  EXPECT_FALSE(tcp.Exchange(BuildQuery(13, "drop.test", RRType::kTXT), 300));
   // Both drops used up: the same TCP connection now gets the answer.
-  ParsedMessage m = Parse(tcp.Exchange(BuildQuery(14, "drop.test", kTypeTXT)));
+  ParsedMessage m =
+      Parse(tcp.Exchange(BuildQuery(14, "drop.test", RRType::kTXT)));
   EXPECT_EQ(m.header.id, 14);
   EXPECT_THAT(TxtValues(m), ElementsAre("eventually"));
   // Other types were never affected.
   EXPECT_TRUE(UdpExchange(dns_->address(),
-                          BuildQuery(15, "drop.test", kTypeCAA), 2000));
+                          BuildQuery(15, "drop.test", RRType::kCAA), 2000));
 }
 
 TEST_F(DnsServerTest, RcodeFaultsAndFlags) {
@@ -381,30 +399,30 @@ TEST_F(DnsServerTest, RcodeFaultsAndFlags) {
   };
   for (const Case& c : cases) {
     ASSERT_EQ(Post("/set-fault", c.body), 200);
-    ParsedMessage m =
-        Parse(UdpExchange(dns_->address(), BuildQuery(16, "f.test", kTypeCAA)));
+    ParsedMessage m = Parse(
+        UdpExchange(dns_->address(), BuildQuery(16, "f.test", RRType::kCAA)));
     EXPECT_EQ(m.header.rcode, c.rcode) << c.body;
   }
   ASSERT_EQ(Post("/set-servfail", R"({"host":"sf.test"})"), 200);
-  EXPECT_EQ(
-      Parse(UdpExchange(dns_->address(), BuildQuery(17, "sf.test", kTypeTXT)))
-          .header.rcode,
-      kServFail);
+  EXPECT_EQ(Parse(UdpExchange(dns_->address(),
+                              BuildQuery(17, "sf.test", RRType::kTXT)))
+                .header.rcode,
+            kServFail);
   ASSERT_EQ(Post("/clear-servfail", R"({"host":"sf.test"})"), 200);
-  EXPECT_EQ(
-      Parse(UdpExchange(dns_->address(), BuildQuery(18, "sf.test", kTypeTXT)))
-          .header.rcode,
-      kNoError);
+  EXPECT_EQ(Parse(UdpExchange(dns_->address(),
+                              BuildQuery(18, "sf.test", RRType::kTXT)))
+                .header.rcode,
+            kNoError);
   ASSERT_EQ(Post("/set-nxdomain", R"({"host":"nx.test"})"), 200);
-  EXPECT_EQ(
-      Parse(UdpExchange(dns_->address(), BuildQuery(19, "nx.test", kTypeTXT)))
-          .header.rcode,
-      kNxDomain);
+  EXPECT_EQ(Parse(UdpExchange(dns_->address(),
+                              BuildQuery(19, "nx.test", RRType::kTXT)))
+                .header.rcode,
+            kNxDomain);
   ASSERT_EQ(Post("/add-caa", R"({"host":"ad.test","ad":true,)"
                              R"("policies":[{"tag":"issue","value":"ca"}]})"),
             200);
-  ParsedMessage ad =
-      Parse(UdpExchange(dns_->address(), BuildQuery(20, "ad.test", kTypeCAA)));
+  ParsedMessage ad = Parse(
+      UdpExchange(dns_->address(), BuildQuery(20, "ad.test", RRType::kCAA)));
   EXPECT_TRUE(ad.header.ad);
   EXPECT_TRUE(ad.header.rd);  // copied from the query
 }
@@ -433,14 +451,14 @@ TEST_F(DnsServerTest, GarbageIsSurvivedAndMalformedGetsFormerr) {
   ASSERT_EQ(
       Post("/add-a", R"({"host":"alive.test","addresses":["192.0.2.9"]})"),
       200);
-  EXPECT_EQ(
-      Parse(UdpExchange(dns_->address(), BuildQuery(21, "alive.test", kTypeA)))
-          .answers.size(),
-      1u);
+  EXPECT_EQ(Parse(UdpExchange(dns_->address(),
+                              BuildQuery(21, "alive.test", RRType::kA)))
+                .answers.size(),
+            1u);
   TcpClient tcp(dns_->address());
-  EXPECT_EQ(
-      Parse(tcp.Exchange(BuildQuery(22, "alive.test", kTypeA))).answers.size(),
-      1u);
+  EXPECT_EQ(Parse(tcp.Exchange(BuildQuery(22, "alive.test", RRType::kA)))
+                .answers.size(),
+            1u);
 }
 
 TEST_F(DnsServerTest, ManyQueriesInABurst) {
@@ -453,7 +471,7 @@ TEST_F(DnsServerTest, ManyQueriesInABurst) {
   connect(fd, dns_->address().addr(), dns_->address().length);
   const int kQueries = 500;
   for (int i = 0; i < kQueries; ++i) {
-    Bytes q = BuildQuery(static_cast<uint16_t>(i), "burst.test", kTypeA);
+    Bytes q = BuildQuery(static_cast<uint16_t>(i), "burst.test", RRType::kA);
     send(fd, q.data(), q.size(), 0);
   }
   std::vector<bool> seen(kQueries);
@@ -476,7 +494,7 @@ TEST_F(DnsServerTest, ShutdownIsPromptWithPendingWork) {
   ASSERT_EQ(Post("/set-fault",
                  R"({"host":"never.test","mode":"delay","delay_ms":60000})"),
             200);
-  Bytes q = BuildQuery(23, "never.test", kTypeA);
+  Bytes q = BuildQuery(23, "never.test", RRType::kA);
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sendto(fd, q.data(), q.size(), 0, dns_->address().addr(),
          dns_->address().length);
@@ -502,12 +520,12 @@ TEST(DnsServerIpv6, ServesOnIpv6Loopback) {
   auto dns = DnsServer::Start(options, &responder);
   if (!dns.ok()) GTEST_SKIP() << "no IPv6 loopback: " << dns.status();
   ParsedMessage m = Parse(
-      UdpExchange((*dns)->address(), BuildQuery(1, "six.test", kTypeAAAA)));
+      UdpExchange((*dns)->address(), BuildQuery(1, "six.test", RRType::kAAAA)));
   ASSERT_EQ(m.answers.size(), 1u);
   TcpClient tcp((*dns)->address());
-  EXPECT_EQ(
-      Parse(tcp.Exchange(BuildQuery(2, "six.test", kTypeAAAA))).answers.size(),
-      1u);
+  EXPECT_EQ(Parse(tcp.Exchange(BuildQuery(2, "six.test", RRType::kAAAA)))
+                .answers.size(),
+            1u);
 }
 
 TEST(DnsServerAddress, RejectsBadAddresses) {

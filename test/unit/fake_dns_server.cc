@@ -13,10 +13,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "dnswire/message.h"
 
 namespace acmeva::va::dns::testing {
 namespace {
+
+constexpr uint32_t kTtl = 300;
 
 std::string Key(const std::string& name, uint16_t type) {
   return absl::StrCat(absl::AsciiStrToLower(name), "/", type);
@@ -25,30 +27,6 @@ std::string Key(const std::string& name, uint16_t type) {
 void PutU16(std::vector<uint8_t>& out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
   out.push_back(static_cast<uint8_t>(v & 0xff));
-}
-
-void PutU32(std::vector<uint8_t>& out, uint32_t v) {
-  PutU16(out, static_cast<uint16_t>(v >> 16));
-  PutU16(out, static_cast<uint16_t>(v & 0xffff));
-}
-
-void PutName(std::vector<uint8_t>& out, const std::string& name) {
-  for (absl::string_view label : absl::StrSplit(name, '.', absl::SkipEmpty())) {
-    out.push_back(static_cast<uint8_t>(label.size()));
-    out.insert(out.end(), label.begin(), label.end());
-  }
-  out.push_back(0);
-}
-
-// Appends an RR with `owner` already encoded.
-void PutRR(std::vector<uint8_t>& out, const std::vector<uint8_t>& owner,
-           uint16_t type, const std::vector<uint8_t>& rdata) {
-  out.insert(out.end(), owner.begin(), owner.end());
-  PutU16(out, type);
-  PutU16(out, 1);  // IN
-  PutU32(out, 300);
-  PutU16(out, static_cast<uint16_t>(rdata.size()));
-  out.insert(out.end(), rdata.begin(), rdata.end());
 }
 
 int BindSocket(int type, bool v6, const std::string& ip, uint16_t port) {
@@ -284,51 +262,27 @@ void FakeDnsServer::Run() {
 
 std::vector<uint8_t> FakeDnsServer::Handle(const uint8_t* data, size_t len,
                                            bool tcp, absl::Duration* delay) {
-  if (len < 12) return {};
+  absl::StatusOr<dnswire::Query> parsed = dnswire::ParseQuery(data, len);
+  if (!parsed.ok()) return {};
+  dnswire::Query& question = *parsed;
   FakeDnsQuery query;
-  query.id = static_cast<uint16_t>(data[0] << 8 | data[1]);
-  const uint16_t flags = static_cast<uint16_t>(data[2] << 8 | data[3]);
-  query.rd = flags & 0x0100;
-  query.ad = flags & 0x0020;
-  query.cd = flags & 0x0010;
+  query.id = question.header.id;
+  query.name = question.qname;
+  query.type = static_cast<uint16_t>(question.qtype);
   query.tcp = tcp;
+  query.rd = question.header.rd;
+  query.ad = question.header.ad;
+  query.cd = question.header.cd;
+  query.has_opt = question.has_edns;
+  query.opt_udp_size = question.udp_payload_size;
+  query.opt_do = question.dnssec_ok;
   query.when = absl::Now();
-  const uint16_t qdcount = static_cast<uint16_t>(data[4] << 8 | data[5]);
-  const uint16_t arcount = static_cast<uint16_t>(data[10] << 8 | data[11]);
-  if (qdcount != 1) return {};
-  // Question (queries are never compressed).
-  size_t pos = 12;
-  std::string name;
-  while (pos < len && data[pos] != 0) {
-    size_t label = data[pos];
-    if (label > 63 || pos + 1 + label > len) return {};
-    if (!name.empty()) name += '.';
-    name.append(reinterpret_cast<const char*>(data + pos + 1), label);
-    pos += 1 + label;
-  }
-  pos += 1;
-  if (pos + 4 > len) return {};
-  query.name = name;
-  query.type = static_cast<uint16_t>(data[pos] << 8 | data[pos + 1]);
-  pos += 4;
-  const std::vector<uint8_t> question(data + 12, data + pos);
-  // An OPT RR in the additional section (root owner).
-  for (int i = 0; i < arcount && pos + 11 <= len; ++i) {
-    if (data[pos] == 0 && (data[pos + 1] << 8 | data[pos + 2]) == 41) {
-      query.has_opt = true;
-      query.opt_udp_size =
-          static_cast<uint16_t>(data[pos + 3] << 8 | data[pos + 4]);
-      query.opt_do = data[pos + 7] & 0x80;
-    }
-    size_t rdlen = static_cast<size_t>(data[pos + 9] << 8 | data[pos + 10]);
-    pos += 11 + rdlen;
-  }
 
   FakeDnsScript script;
   {
     absl::MutexLock lock(&mu_);
     queries_.push_back(query);
-    const std::string key = Key(name, query.type);
+    const std::string key = Key(query.name, query.type);
     auto it = scripts_.find(key);
     script = it != scripts_.end() ? it->second : default_script_;
     int seen = ++seen_[key];
@@ -340,71 +294,39 @@ std::vector<uint8_t> FakeDnsServer::Handle(const uint8_t* data, size_t len,
   if (script.action == FakeDnsScript::Action::kDrop) return {};
   *delay = script.delay;
 
-  // Answer records.
-  std::vector<uint8_t> answers;
-  int ancount = 0;
-  std::vector<uint8_t> owner = {0xc0, 0x0c};  // the question's name
+  // A recursor's answer: RA set, AA clear, records with a TTL of 300.
+  dnswire::Response response;
+  response.rcode = static_cast<uint8_t>(script.rcode & 0xf);
+  response.aa = false;
+  response.ra = true;
+  response.ad = script.ad;
+  std::string owner = query.name;
   if (!script.cname.empty()) {
-    std::vector<uint8_t> target;
-    PutName(target, script.cname);
-    PutRR(answers, owner, 5, target);
-    ++ancount;
-    owner = target;
+    response.answers.push_back(
+        {owner, kTtl, dnswire::CnameRecord{script.cname}});
+    owner = script.cname;
   }
-  for (const auto& strings : script.txt) {
-    std::vector<uint8_t> rdata;
-    for (const std::string& s : strings) {
-      rdata.push_back(static_cast<uint8_t>(s.size()));
-      rdata.insert(rdata.end(), s.begin(), s.end());
-    }
-    PutRR(answers, owner, 16, rdata);
-    ++ancount;
+  for (const std::vector<std::string>& strings : script.txt) {
+    response.answers.push_back({owner, kTtl, dnswire::TxtRecord{strings}});
   }
   for (const CaaRecord& caa : script.caa) {
-    std::vector<uint8_t> rdata;
-    rdata.push_back(caa.flags);
-    rdata.push_back(static_cast<uint8_t>(caa.tag.size()));
-    rdata.insert(rdata.end(), caa.tag.begin(), caa.tag.end());
-    rdata.insert(rdata.end(), caa.value.begin(), caa.value.end());
-    PutRR(answers, owner, 257, rdata);
-    ++ancount;
+    response.answers.push_back({owner, kTtl, caa});
   }
-  bool truncated = tcp ? script.truncate_tcp : script.truncate_udp;
-  size_t limit =
-      query.has_opt ? std::max<size_t>(512, query.opt_udp_size) : 512;
-  size_t full_size =
-      12 + question.size() + answers.size() + (query.has_opt ? 11 : 0);
-  if (!tcp && full_size > limit) truncated = true;
-  if (truncated && !tcp) {
-    answers.clear();
-    ancount = 0;
-  }
-  if (script.action == FakeDnsScript::Action::kMalformed) {
-    answers = {0xc0, 0x0c, 0x00};  // an RR cut after its owner name
-    ancount = 1;
-  }
-
-  std::vector<uint8_t> out;
-  PutU16(out, query.id);
-  uint16_t out_flags =
-      0x8000 | 0x0080 | (flags & 0x0100) | (script.rcode & 0xf);
-  if (truncated) out_flags |= 0x0200;
-  if (script.ad) out_flags |= 0x0020;
-  PutU16(out, out_flags);
-  PutU16(out, 1);
-  PutU16(out, static_cast<uint16_t>(ancount));
-  PutU16(out, 0);
-  const bool with_opt = query.has_opt && !script.omit_opt &&
-                        script.action != FakeDnsScript::Action::kMalformed;
-  PutU16(out, with_opt ? 1 : 0);
-  out.insert(out.end(), question.begin(), question.end());
-  out.insert(out.end(), answers.begin(), answers.end());
-  if (with_opt) {
-    out.push_back(0);
-    PutU16(out, 41);
-    PutU16(out, 1232);
-    PutU32(out, 0);
-    PutU16(out, 0);
+  if (tcp ? script.truncate_tcp : script.truncate_udp) response.tc = true;
+  if (response.tc && !tcp) response.answers.clear();
+  const bool malformed = script.action == FakeDnsScript::Action::kMalformed;
+  if (malformed) response.answers.clear();
+  if (script.omit_opt || malformed) question.has_edns = false;
+  // Over UDP an answer larger than the client's buffer loses its records
+  // and sets TC, as dnstestsrv does.
+  const size_t limit =
+      tcp ? 65535
+          : (query.has_opt ? std::max<size_t>(512, query.opt_udp_size) : 512);
+  std::vector<uint8_t> out = dnswire::BuildResponse(question, response, limit);
+  if (malformed) {
+    // One answer RR cut short after its owner name.
+    out[7] = 1;  // ANCOUNT
+    out.insert(out.end(), {0xc0, 0x0c, 0x00});
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // A scriptable DNS server for tests: one thread serving UDP and TCP on the
-// same loopback port (picked by the kernel). It parses each query's
-// question and answers per the script for that (name, type): records, rcode,
+// same loopback port (picked by the kernel). It parses each query and
+// writes each answer with the project's codec (dnswire/), and answers per
+// the script for that (name, type): records, rcode,
 // AD bit, dropped queries, truncation, delays, malformed answers. It records
 // every query it received so tests can count them and inspect their header.
 #ifndef TEST_UNIT_FAKE_DNS_SERVER_H_

@@ -45,7 +45,7 @@ TEST_P(DnsProblemTextTest, MatchesBoulder) {
   EXPECT_EQ(p.retry_after_seconds, c.want_retry_after);
   EXPECT_EQ(p.attempts, 3);
   EXPECT_EQ(p.query_name, c.name);
-  EXPECT_EQ(p.query_type, dns::RRTypeName(c.type));
+  EXPECT_EQ(p.query_type, dnswire::RRTypeName(c.type));
   EXPECT_EQ(p.dns_outcome, dns::OutcomeName(c.outcome));
   EXPECT_EQ(p.resolver, "127.0.0.1:5353");
 }

@@ -10,7 +10,7 @@ va_unit_test(dns_inflight_table_test SOURCES ${_dns}/dns_inflight_table_test.cc 
 
 # A scriptable DNS server on loopback (UDP and TCP on one port), for tests.
 add_library(fake_dns_server STATIC ${_dns}/fake_dns_server.cc)
-target_link_libraries(fake_dns_server PUBLIC va_dns absl::flat_hash_map
+target_link_libraries(fake_dns_server PUBLIC va_dns dnswire absl::flat_hash_map
   absl::status absl::statusor absl::strings absl::synchronization absl::time
   Threads::Threads)
 va_unit_test(dns_cares_resolver_test SOURCES ${_dns}/dns_cares_resolver_test.cc

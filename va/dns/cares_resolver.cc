@@ -5,6 +5,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "dnswire/name.h"
 #include "va/dns/cares_channel.h"
 #include "va/dns/dns_message.h"
 #include "va/dns/resolver_loop.h"
@@ -94,7 +95,7 @@ void CaresResolver::Lookup(std::string name, RRType type, absl::Time deadline,
                            LookupCallback done) {
   const absl::Time start = absl::Now();
   // NormalizeName only ever strips one trailing dot: do it in place.
-  name.resize(NormalizeName(name).size());
+  name.resize(dnswire::NormalizeName(name).size());
   // Identical lookups must land on the same loop to be coalesced.
   size_t shard = 0;
   if (loops_.size() > 1) {

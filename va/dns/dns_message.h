@@ -1,5 +1,5 @@
-// DNS wire format for the client: building the query (so we control the
-// header bits and EDNS) and reading the parts of an answer the VA needs.
+// The VA's use of the DNS wire codec (dnswire/): its queries (the header
+// bits and EDNS it sends) and the parts of an answer it decides on.
 #ifndef VA_DNS_DNS_MESSAGE_H_
 #define VA_DNS_DNS_MESSAGE_H_
 
@@ -14,12 +14,11 @@
 
 namespace acmeva::va::dns {
 
-// `name` without its trailing dot (as from NormalizeName); "" is the root.
-// Rejects empty labels, labels over 63 octets and names over 255 octets.
+// `name` without its trailing dot (as from dnswire::NormalizeName); "" is
+// the root. The VA's names are octets between dots (dnswire's kOctets: no
+// escapes). Rejects empty labels, labels over 63 octets and names over 255
+// octets.
 absl::Status ValidateQueryName(absl::string_view name);
-
-// Strips one trailing dot: "example.com." -> "example.com".
-absl::string_view NormalizeName(absl::string_view name);
 
 // A query for `name`/`type` class IN with ID 0 (the sender sets the ID):
 // RD=1 and AD=1 (RFC 6840 §5.7: ask the resolver to say whether the answer

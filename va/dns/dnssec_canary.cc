@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/json_log.h"
+#include "dnswire/name.h"
 #include "va/dns/cares_resolver.h"
 #include "va/dns/dns_message.h"
 
@@ -57,7 +58,8 @@ absl::StatusOr<std::unique_ptr<DnssecCanary>> DnssecCanary::Create(
     return absl::InvalidArgumentError("no DNS resolvers to check");
   }
   for (const std::string* name : {&options.signed_name, &options.bogus_name}) {
-    if (name->empty() || !ValidateQueryName(NormalizeName(*name)).ok()) {
+    if (name->empty() ||
+        !ValidateQueryName(dnswire::NormalizeName(*name)).ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("not a DNS name: \"", *name, "\""));
     }
@@ -119,8 +121,9 @@ CanaryVerdict DnssecCanary::Probe(size_t index) {
   const absl::Time deadline = absl::Now() + options_.timeout;
   const std::string names[2] = {options_.signed_name, options_.bogus_name};
   for (int i = 0; i < 2; ++i) {
-    probes_[index]->Lookup(std::string(NormalizeName(names[i])), options_.type,
-                           deadline, [pending, i](LookupResult r) {
+    probes_[index]->Lookup(std::string(dnswire::NormalizeName(names[i])),
+                           options_.type, deadline,
+                           [pending, i](LookupResult r) {
                              absl::MutexLock lock(&pending->mu);
                              pending->results[i] = std::move(r);
                              --pending->left;

@@ -2,22 +2,6 @@
 
 namespace acmeva::va::dns {
 
-std::string_view RRTypeName(RRType type) {
-  switch (type) {
-    case RRType::kA:
-      return "A";
-    case RRType::kCNAME:
-      return "CNAME";
-    case RRType::kTXT:
-      return "TXT";
-    case RRType::kAAAA:
-      return "AAAA";
-    case RRType::kCAA:
-      return "CAA";
-  }
-  return "UNKNOWN";
-}
-
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
     case Outcome::kNoError:

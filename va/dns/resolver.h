@@ -11,19 +11,14 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
+#include "dnswire/records.h"
+#include "dnswire/rr_type.h"
 
 namespace acmeva::va::dns {
 
-enum class RRType : uint16_t {
-  kA = 1,
-  kCNAME = 5,
-  kTXT = 16,
-  kAAAA = 28,
-  kCAA = 257,
-};
-
-// "TXT", "CAA", ... as Boulder prints them in error texts.
-std::string_view RRTypeName(RRType type);
+// The project's one record type enum; the VA looks up A, CNAME, TXT, AAAA
+// and CAA. dnswire::RRTypeName prints them as Boulder does.
+using RRType = ::acmeva::dnswire::RRType;
 
 // How a lookup ended. kNoError covers NOERROR with and without records
 // (NODATA): a definite answer. Everything after kNxDomain is a failure.
@@ -53,11 +48,9 @@ std::string_view OutcomeName(Outcome outcome);
 // True when a later retry may succeed: nothing definite was learned.
 bool IsTransient(Outcome outcome);
 
-struct CaaRecord {
-  uint8_t flags = 0;  // the raw flags octet (128 = issuer critical)
-  std::string tag;    // as received; compare case-insensitively
-  std::string value;
-};
+// flags (the raw octet: 128 = issuer critical), tag (as received; compare
+// case-insensitively), value.
+using CaaRecord = ::acmeva::dnswire::CaaRecord;
 
 // RFC 8914 Extended DNS Error (EDNS option 15) from the deciding answer:
 // why a validating resolver failed (6 "DNSSEC Bogus", 7 "Signature

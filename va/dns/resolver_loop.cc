@@ -13,6 +13,7 @@
 #include "absl/random/distributions.h"
 #include "absl/strings/str_format.h"
 #include "common/json_log.h"
+#include "dnswire/rr_type.h"
 
 namespace acmeva::va::dns {
 namespace {
@@ -660,7 +661,7 @@ void ResolverLoop::LogFailedTry(const Flight& flight, const TryRecord& record,
   common::JsonFields fields;
   fields.Str("resolver", config_.servers[record.resolver].configured)
       .Str("queryName", flight.qname)
-      .Str("queryType", RRTypeName(flight.type))
+      .Str("queryType", dnswire::RRTypeName(flight.type))
       .Str("dnsOutcome", OutcomeName(outcome))
       .Int("try", record.index)
       .Num("rttMs", absl::ToDoubleMilliseconds(rtt));

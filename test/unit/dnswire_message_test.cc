@@ -1,6 +1,6 @@
-// The test DNS server's wire codec: parsing untrusted queries (including
-// hostile compression pointers and truncation), and building responses
-// that parse back to what was put in.
+// The DNS wire codec: parsing untrusted queries (including hostile
+// compression pointers and truncation), building responses that parse back
+// to what was put in, names and record types.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "dnstestsrv/wire.h"
+#include "dnswire/message.h"
 
-namespace acmeva::dnstestsrv {
+namespace acmeva::dnswire {
 namespace {
 
 using ::testing::ElementsAre;
@@ -166,7 +166,7 @@ TEST(DnsWireParseQuery, ReadsHeaderQuestionAndFlags) {
   EXPECT_TRUE(parsed->header.cd);
   EXPECT_EQ(parsed->header.opcode, 0);
   EXPECT_EQ(parsed->qname, "example.com");
-  EXPECT_EQ(parsed->qtype, kTypeTXT);
+  EXPECT_EQ(parsed->qtype, RRType::kTXT);
   EXPECT_EQ(parsed->qclass, kClassIN);
   EXPECT_FALSE(parsed->has_edns);
 }
@@ -256,8 +256,8 @@ TEST(DnsWireReadName, RejectsLongNameBuiltFromPointers) {
 
 TEST(DnsWireParseQuery, SurvivesRandomGarbageAndMutations) {
   std::mt19937 rng(12345);
-  Bytes valid =
-      BuildQuery(7, "_acme-challenge.www.example.com", kTypeTXT, true, 1232);
+  Bytes valid = BuildQuery(7, "_acme-challenge.www.example.com", RRType::kTXT,
+                           {.rd = true, .edns_udp_size = 1232});
   int parsed_ok = 0;
   for (int i = 0; i < 20000; ++i) {
     Bytes b;
@@ -296,27 +296,27 @@ TEST(DnsWireBuildQuery, RoundTripsNames) {
   for (const std::string& name : names) {
     for (std::string spelled : {name, name + "."}) {
       if (name.empty()) spelled = ".";
-      Bytes q = BuildQuery(99, spelled, kTypeCAA, false, std::nullopt);
+      Bytes q = BuildQuery(99, spelled, RRType::kCAA, {.rd = false});
       absl::StatusOr<Query> parsed = ParseQuery(q.data(), q.size());
       ASSERT_TRUE(parsed.ok()) << spelled << ": " << parsed.status();
       EXPECT_EQ(parsed->qname, name);
-      EXPECT_EQ(parsed->qtype, kTypeCAA);
+      EXPECT_EQ(parsed->qtype, RRType::kCAA);
       EXPECT_FALSE(parsed->header.rd);
       EXPECT_EQ(parsed->header.id, 99);
     }
   }
 }
 
-Query ParsedQuery(absl::string_view name, uint16_t type,
+Query ParsedQuery(absl::string_view name, RRType type,
                   std::optional<uint16_t> edns = std::nullopt) {
-  Bytes q = BuildQuery(0xBEEF, name, type, true, edns);
+  Bytes q = BuildQuery(0xBEEF, name, type, {.rd = true, .edns_udp_size = edns});
   absl::StatusOr<Query> parsed = ParseQuery(q.data(), q.size());
   EXPECT_TRUE(parsed.ok()) << parsed.status();
   return *parsed;
 }
 
 TEST(DnsWireBuildResponse, RecordsRoundTrip) {
-  Query q = ParsedQuery("Host.Example.com", kTypeANY);
+  Query q = ParsedQuery("Host.Example.com", RRType::kANY);
   Response r;
   r.ad = true;
   r.answers = {
@@ -369,7 +369,7 @@ TEST(DnsWireBuildResponse, RecordsRoundTrip) {
 }
 
 TEST(DnsWireBuildResponse, CompressesOwnerNamesToTheQuestion) {
-  Query q = ParsedQuery("www.example.com", kTypeA);
+  Query q = ParsedQuery("www.example.com", RRType::kA);
   Response r;
   r.answers = {{q.qname, 0, ARecord{{1, 2, 3, 4}}}};
   r.authority = {
@@ -408,7 +408,7 @@ TEST(DnsWireBuildResponse, SplitsLongTxtIntoCharacterStrings) {
       {{"one", "two", std::string(256, 'z')}, {3, 3, 255, 1}},
   };
   for (const TxtCase& c : cases) {
-    Query q = ParsedQuery("t.example", kTypeTXT);
+    Query q = ParsedQuery("t.example", RRType::kTXT);
     Response r;
     r.answers = {{q.qname, 0, TxtRecord{c.strings}}};
     Bytes out = BuildResponse(q, r, 65535);
@@ -442,7 +442,7 @@ TEST(DnsWireBuildResponse, TruncatesWhenTooBigAndKeepsOpt) {
       {std::nullopt, 65535, false},
   };
   for (const Case& c : cases) {
-    Query q = ParsedQuery("big.example", kTypeTXT, c.edns);
+    Query q = ParsedQuery("big.example", RRType::kTXT, c.edns);
     Response r;
     for (int i = 0; i < 8; ++i) {
       r.answers.push_back({q.qname, 0, TxtRecord{{std::string(200, 'a' + i)}}});
@@ -456,13 +456,13 @@ TEST(DnsWireBuildResponse, TruncatesWhenTooBigAndKeepsOpt) {
     EXPECT_EQ(m->qname, "big.example");
     ASSERT_EQ(m->additional.size(), c.edns ? 1u : 0u);
     if (c.edns) {
-      EXPECT_EQ(m->additional[0].type, kTypeOPT);
+      EXPECT_EQ(m->additional[0].type, RRType::kOPT);
     }
   }
 }
 
 TEST(DnsWireBuildResponse, CarriesExtendedRcodeInOpt) {
-  Query q = ParsedQuery("x.example", kTypeA, 1232);
+  Query q = ParsedQuery("x.example", RRType::kA, 1232);
   Response r;
   r.rcode = 16;  // BADVERS
   Bytes out = BuildResponse(q, r, 512);
@@ -519,17 +519,92 @@ TEST(DnsWireNames, CanonicalAndValidate) {
   EXPECT_FALSE(ValidateName(long_name).ok());  // 4*64+1 = 257 octets
 }
 
+TEST(DnsWireNames, NormalizeNameStripsOneTrailingDot) {
+  EXPECT_EQ(NormalizeName("example.com."), "example.com");
+  EXPECT_EQ(NormalizeName("example.com"), "example.com");
+  EXPECT_EQ(NormalizeName("."), "");
+}
+
+// The VA's names: octets between dots, no escapes, no trailing dot.
+TEST(DnsWireNames, OctetSyntax) {
+  struct Case {
+    std::string in;
+    bool valid;
+  };
+  const Case cases[] = {
+      {"", true},
+      {"example.com", true},
+      {"a\\065.test", true},  // a backslash is just an octet
+      {std::string(63, 'x') + ".test", true},
+      {".", false},
+      {"example.com.", false},
+      {"a..b", false},
+      {".a", false},
+      {std::string(64, 'x') + ".test", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ValidateName(c.in, NameSyntax::kOctets).ok(), c.valid) << c.in;
+  }
+  // Three 63-octet labels and one of 61: 3*64 + 62 + 1 = 255 octets.
+  std::string longest;
+  for (int i = 0; i < 3; ++i) longest += std::string(63, 'a') + ".";
+  longest += std::string(61, 'a');
+  EXPECT_TRUE(ValidateName(longest, NameSyntax::kOctets).ok());
+  EXPECT_FALSE(ValidateName(longest + "a", NameSyntax::kOctets).ok());
+  // Written as they are: the escape is not decoded.
+  Bytes q =
+      BuildQuery(1, "a\\b", RRType::kTXT, {.syntax = NameSyntax::kOctets});
+  EXPECT_EQ(q[12], 3);
+  EXPECT_EQ(q[14], '\\');
+}
+
+TEST(DnsWireSkipName, StopsAtRootOrBackwardPointer) {
+  Bytes m = Cat({HeaderBytes(1),
+                 kExampleCom,
+                 {3, 'w', 'w', 'w', 0xC0, 12},
+                 {0xC0, 40},
+                 {5, 'a'}});
+  size_t offset = 12;
+  EXPECT_TRUE(SkipName(m.data(), m.size(), &offset));
+  EXPECT_EQ(offset, 25u);
+  EXPECT_TRUE(SkipName(m.data(), m.size(), &offset));
+  EXPECT_EQ(offset, 31u);
+  EXPECT_FALSE(SkipName(m.data(), m.size(), &offset));  // forward pointer
+  offset = 33;
+  EXPECT_FALSE(SkipName(m.data(), m.size(), &offset));  // label past the end
+}
+
+TEST(DnsWireEdnsOptions, WalksUntilToldOrOverrun) {
+  const Bytes rdata = {0, 10, 0,   2, 7,  7, 0, 15, 0, 3,
+                       0, 6,  'x', 0, 15, 0, 9, 0};  // the last one overruns
+  std::vector<uint16_t> codes;
+  std::vector<size_t> sizes;
+  ForEachEdnsOption(rdata, [&](uint16_t code, absl::Span<const uint8_t> d) {
+    codes.push_back(code);
+    sizes.push_back(d.size());
+    return true;
+  });
+  EXPECT_THAT(sizes, ElementsAre(2, 3));
+  EXPECT_THAT(codes, ElementsAre(10, 15));
+  codes.clear();
+  ForEachEdnsOption(rdata, [&](uint16_t code, absl::Span<const uint8_t>) {
+    codes.push_back(code);
+    return false;
+  });
+  EXPECT_THAT(codes, ElementsAre(10));
+}
+
 TEST(DnsWireRRTypes, NamesRoundTrip) {
-  EXPECT_EQ(RRTypeToString(kTypeCAA), "CAA");
-  EXPECT_EQ(RRTypeToString(65), "TYPE65");
-  EXPECT_EQ(RRTypeFromString("txt"), kTypeTXT);
-  EXPECT_EQ(RRTypeFromString("Caa"), kTypeCAA);
-  EXPECT_EQ(RRTypeFromString("TYPE65"), 65);
-  EXPECT_EQ(RRTypeFromString("28"), kTypeAAAA);
+  EXPECT_EQ(RRTypeToString(RRType::kCAA), "CAA");
+  EXPECT_EQ(RRTypeToString(static_cast<RRType>(65)), "TYPE65");
+  EXPECT_EQ(RRTypeFromString("txt"), RRType::kTXT);
+  EXPECT_EQ(RRTypeFromString("Caa"), RRType::kCAA);
+  EXPECT_EQ(RRTypeFromString("TYPE65"), static_cast<RRType>(65));
+  EXPECT_EQ(RRTypeFromString("28"), RRType::kAAAA);
   EXPECT_EQ(RRTypeFromString("BOGUS"), std::nullopt);
   EXPECT_EQ(RRTypeFromString("TYPE70000"), std::nullopt);
   EXPECT_EQ(RRTypeFromString(""), std::nullopt);
 }
 
 }  // namespace
-}  // namespace acmeva::dnstestsrv
+}  // namespace acmeva::dnswire
