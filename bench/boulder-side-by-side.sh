@@ -150,28 +150,9 @@ if [[ ! -x $BOULDER || $SRC/cmd/boulder-va/main.go -nt $BOULDER ||
 fi
 
 # --- processes: every one we start is recorded and stopped on exit ---------
-WORK=$(mktemp -d /tmp/boulder-side-by-side.XXXXXX)
-PIDS=()
-# shellcheck disable=SC2317  # run by the EXIT trap
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  if ((KEEP)); then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_tcp() {  # port: bounded wait until it accepts connections
-  for _ in $(seq 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "nothing listens on 127.0.0.1:$1"
-}
+WORK_PREFIX=boulder-side-by-side
+# shellcheck source=bench/lib/processes.sh
+source "$ROOT/bench/lib/processes.sh"
 
 read -r NSD_PORT VA_PORT BOULDER_PORT BOULDER_DEBUG < <($PY "$ROOT/bench/free_ports.py" 4)
 

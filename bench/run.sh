@@ -96,30 +96,9 @@ NSD=$(command -v nsd || true)
 [[ -z $NSD ]] && USE_NSD=0
 
 # --- processes: every one we start is recorded and killed on exit ------------
-WORK=$(mktemp -d /tmp/vabench.XXXXXX)
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    # Bounded wait: SIGKILL whatever is still there after ~5 s.
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  if ((KEEP)); then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-stop() {  # stop one recorded process and forget it (its PID may be reused)
-  local pid=$1 p rest=()
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || rest+=("$p"); done
-  PIDS=("${rest[@]}")
-}
+WORK_PREFIX=vabench
+# shellcheck source=bench/lib/processes.sh
+source "$ROOT/bench/lib/processes.sh"
 
 # Loopback ports free for both TCP and UDP, chosen now.
 free_ports() { $PY "$ROOT/bench/free_ports.py" "$1"; }
@@ -135,15 +114,6 @@ wait_dns() {
     sleep 0.1
   done
   die "DNS server on port $1 never answered $2"
-}
-
-# Waits (bounded) until TCP port $1 accepts connections.
-wait_tcp() {
-  for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  die "nothing listens on 127.0.0.1:$1"
 }
 
 GEN_FLAGS=(--seed "$SEED" --caa-share "$CAA_SHARE")
