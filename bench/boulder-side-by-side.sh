@@ -163,20 +163,8 @@ CERTS=$WORK/certs
 
 # The namespace and NSD as bench/run.sh has them.
 NS_FLAGS=(--seed 1 --caa-share 0.1 --zones 200 --names-per-zone 250 --tld bench)
-mkdir -p "$WORK/nsd"
-"$VABENCH" "${NS_FLAGS[@]}" --generate-zone "$WORK/nsd/bench.zone" 2>/dev/null
-cat >"$WORK/nsd/nsd.conf" <<EOF
-server:
-  ip-address: 127.0.0.1@$NSD_PORT  do-ip6: no  username: ""  chroot: ""  database: ""  server-count: 1
-  zonesdir: "$WORK/nsd"  zonelistfile: "$WORK/nsd/zone.list"  xfrdfile: "$WORK/nsd/xfrd.state"
-  xfrdir: "$WORK/nsd"  pidfile: "$WORK/nsd/nsd.pid"  logfile: "$WORK/nsd/nsd.log"  verbosity: 0
-  # Debian's NSD rate-limits identical answers (RRL): off, as in bench/run.sh.
-  rrl-ratelimit: 0  rrl-whitelist-ratelimit: 0
-remote-control: control-enable: no
-zone: name: bench  zonefile: bench.zone
-EOF
-"$NSD" -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.out" 2>&1 &
-PIDS+=($!)
+"$VABENCH" "${NS_FLAGS[@]}" --generate-zone "$WORK/bench.zone" 2>/dev/null
+start_nsd "$WORK/bench.zone" "$NSD_PORT"
 wait_tcp "$NSD_PORT"
 
 log "starting this VA on 127.0.0.1:$VA_PORT"

@@ -188,21 +188,7 @@ declare -A SERVER_PORT=([dnstestsrv]=$DNSTESTSRV_PORT)
 
 if ((USE_NSD)); then
   NSD_PORT=$(free_ports 1)
-  mkdir -p "$WORK/nsd"
-  cp "$WORK/bench.zone" "$WORK/nsd/bench.zone"
-  cat >"$WORK/nsd/nsd.conf" <<EOF
-server:
-  ip-address: 127.0.0.1@$NSD_PORT  do-ip6: no  username: ""  chroot: ""  database: ""  server-count: 1
-  zonesdir: "$WORK/nsd"  zonelistfile: "$WORK/nsd/zone.list"  xfrdfile: "$WORK/nsd/xfrd.state"
-  xfrdir: "$WORK/nsd"  pidfile: "$WORK/nsd/nsd.pid"  logfile: "$WORK/nsd/nsd.log"  verbosity: 0
-  # Debian's NSD rate-limits identical answers (RRL, 200/s per /24): all the
-  # NODATA answers of a zone count as one, which would cap CAA at ~1000/s.
-  rrl-ratelimit: 0  rrl-whitelist-ratelimit: 0
-remote-control: control-enable: no
-zone: name: bench  zonefile: bench.zone
-EOF
-  "$NSD" -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.out" 2>&1 &
-  PIDS+=($!)
+  start_nsd "$WORK/bench.zone" "$NSD_PORT"
   wait_dns "$NSD_PORT" "$PROBE"
   SERVERS+=(nsd)
   SERVER_PORT[nsd]=$NSD_PORT

@@ -1,6 +1,7 @@
 #include "va/challenge.h"
 
 #include "absl/strings/str_cat.h"
+#include "va/key_authorization.h"
 
 namespace acmeva::va {
 
@@ -17,6 +18,12 @@ std::string StripWildcard(std::string_view identifier) {
 std::string AccountUri(const ChallengeConfig& config, int64_t account_id) {
   if (config.account_uri_prefixes.empty()) return "";
   return absl::StrCat(config.account_uri_prefixes.front(), account_id);
+}
+
+absl::Status ChallengeValidator::ValidateRequest(
+    std::string_view token, std::string_view key_authorization) const {
+  return ValidateKeyAuthorization(token, key_authorization,
+                                  /*allow_empty_token_part=*/!UsesToken());
 }
 
 }  // namespace acmeva::va

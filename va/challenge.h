@@ -70,9 +70,11 @@ class ChallengeValidator {
 
   // The type's own request fields (token, expectedKeyAuthorization);
   // INVALID_ARGUMENT naming the field. Identifier and authz are checked
-  // before, for every type (va/request_validation.cc).
+  // before, for every type (va/request_validation.cc). By default the key
+  // authorization's form (va/key_authorization.h); a type that uses no token
+  // accepts an empty token part (Boulder's RA sends "." + thumbprint).
   virtual absl::Status ValidateRequest(
-      std::string_view token, std::string_view key_authorization) const = 0;
+      std::string_view token, std::string_view key_authorization) const;
 
   // Looks the record up and decides. Calls `done` exactly once.
   virtual void Check(dns::Resolver& resolver, const ChallengeConfig& config,

@@ -109,12 +109,6 @@ class Dns01 final : public ChallengeValidator {
   std::string_view Type() const override { return "dns-01"; }
   bool UsesToken() const override { return true; }
   bool AccountBound() const override { return false; }
-  absl::Status ValidateRequest(
-      std::string_view token,
-      std::string_view key_authorization) const override {
-    return ValidateKeyAuthorization(token, key_authorization,
-                                    /*allow_empty_token_part=*/false);
-  }
   void Check(dns::Resolver& resolver, const ChallengeConfig&, DcvInput input,
              absl::Time deadline, DcvDone done) const override {
     CheckDns01(resolver, std::move(input.identifier),

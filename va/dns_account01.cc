@@ -39,13 +39,6 @@ class DnsAccount01 final : public ChallengeValidator {
   std::string_view Type() const override { return "dns-account-01"; }
   bool UsesToken() const override { return true; }
   bool AccountBound() const override { return true; }
-  absl::Status ValidateRequest(
-      std::string_view token,
-      std::string_view key_authorization) const override {
-    return ValidateKeyAuthorization(token, key_authorization,
-                                    /*allow_empty_token_part=*/false);
-  }
-
   void Check(dns::Resolver& resolver, const ChallengeConfig& config,
              DcvInput input, absl::Time deadline, DcvDone done) const override {
     std::string account_uri = AccountUri(config, input.account_id);

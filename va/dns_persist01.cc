@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "va/key_authorization.h"
 #include "va/persist_record.h"
 
 namespace acmeva::va {
@@ -36,14 +35,6 @@ class DnsPersist01 final : public ChallengeValidator {
   std::string_view Type() const override { return "dns-persist-01"; }
   bool UsesToken() const override { return false; }
   bool AccountBound() const override { return true; }
-
-  // Boulder's RA sends an empty token and "." + thumbprint; neither is used.
-  absl::Status ValidateRequest(
-      std::string_view token,
-      std::string_view key_authorization) const override {
-    return ValidateKeyAuthorization(token, key_authorization,
-                                    /*allow_empty_token_part=*/true);
-  }
 
   void Check(dns::Resolver& resolver, const ChallengeConfig& config,
              DcvInput input, absl::Time deadline, DcvDone done) const override {

@@ -37,3 +37,24 @@ wait_tcp() {  # port: bounded wait (30 s) until 127.0.0.1:port accepts
   done
   die "nothing listens on 127.0.0.1:$1"
 }
+
+# Starts NSD ($NSD) on 127.0.0.1:$2 serving zone `bench` from file $1, with
+# response rate limiting off: Debian's NSD limits identical answers (RRL,
+# 200/s per /24), and all the NODATA answers of a zone count as one, which
+# would cap CAA at ~1000/s. The caller waits for it to answer.
+start_nsd() {
+  local zone=$1 port=$2
+  mkdir -p "$WORK/nsd"
+  [[ $zone -ef $WORK/nsd/bench.zone ]] || cp "$zone" "$WORK/nsd/bench.zone"
+  cat >"$WORK/nsd/nsd.conf" <<NSDCONF
+server:
+  ip-address: 127.0.0.1@$port  do-ip6: no  username: ""  chroot: ""  database: ""  server-count: 1
+  zonesdir: "$WORK/nsd"  zonelistfile: "$WORK/nsd/zone.list"  xfrdfile: "$WORK/nsd/xfrd.state"
+  xfrdir: "$WORK/nsd"  pidfile: "$WORK/nsd/nsd.pid"  logfile: "$WORK/nsd/nsd.log"  verbosity: 0
+  rrl-ratelimit: 0  rrl-whitelist-ratelimit: 0
+remote-control: control-enable: no
+zone: name: bench  zonefile: bench.zone
+NSDCONF
+  "$NSD" -d -c "$WORK/nsd/nsd.conf" >"$WORK/nsd.out" 2>&1 &
+  PIDS+=($!)
+}
