@@ -11,7 +11,8 @@
 #   - the perspectives are a valid MPIC set (>= 3 remotes, >= 2 RIRs);
 #   - every demo record is inside a DNSTESTSRV_ZONES zone;
 #   - deploy/launch.sh builds a command line for every service, every mode;
-#   - deploy/Dockerfile's default base image is the one compose passes.
+#   - deploy/Dockerfile's default base image is the one compose passes, and
+#     its build stage copies every folder the top-level CMakeLists.txt adds.
 # Prints one line per check; exits 1 if any fails.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -146,6 +147,17 @@ base_args = {(s.get("build") or {}).get("args", {}).get("BASE_IMAGE") for s in s
              if s.get("build")}
 check(m is not None and base_args == {m.group(1)},
       f"compose builds pass BASE_IMAGE = deploy/Dockerfile's default ({sorted(base_args)})")
+
+# The image's build stage has every folder the top-level CMakeLists.txt adds
+# (tests excepted: the image builds with VA_BUILD_TESTS=OFF), so a new folder
+# fails here rather than minutes into the image build.
+dockerfile_text = open(os.environ["DOCKERFILE"]).read()
+top = os.path.join(os.path.dirname(os.environ["DOCKERFILE"]), "..", "CMakeLists.txt")
+subdirs = re.findall(r"^\s*add_subdirectory\((\w+)\)", open(top).read(), re.M)
+not_copied = sorted(d for d in set(subdirs) - {"test"}
+                    if not re.search(rf"^COPY {d}/ /src/{d}/$", dockerfile_text, re.M))
+check(subdirs and not not_copied,
+      f"deploy/Dockerfile copies every CMake folder {not_copied or ''}")
 
 published = {}
 for n, s in services.items():
