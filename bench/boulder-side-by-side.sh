@@ -111,10 +111,12 @@ if [[ ! -f $SRC/go.mod ]]; then
     die "$BOULDER_TAG is $got here, expected $BOULDER_COMMIT"
   mv "$SRC.tmp" "$SRC"
 fi
-# patch_line FILE OLD NEW: replace the text OLD by NEW, once (idempotent).
+# patch_line FILE OLD NEW: replace the text OLD by NEW, once (idempotent:
+# NEW may contain OLD, so a file that has NEW already is left alone, and its
+# unchanged mtime keeps the cached binary).
 patch_line() {
   local file=$SRC/$1 old=$2 new=$3
-  if grep -qF -- "$old" "$file"; then
+  if ! grep -qF -- "$new" "$file" && grep -qF -- "$old" "$file"; then
     log "Boulder: patching $1"
     OLD=$old NEW=$new $PY -c 'import os, sys
 p = sys.argv[1]; s = open(p).read()
