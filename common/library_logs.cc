@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/json_log.h"
 #include "common/log_rate_limiter.h"
+#include "common/string_view_bridge.h"
 
 namespace acmeva::common {
 namespace {
@@ -30,9 +31,7 @@ class LimitedLog {
     JsonFields fields;
     fields.Str("source", source).Str("file", file).Int("line", line);
     if (suppressed > 0) fields.Int("suppressed", suppressed);
-    const absl::string_view stripped = absl::StripTrailingAsciiWhitespace(
-        absl::string_view(text.data(), text.size()));
-    Log(level, std::string_view(stripped.data(), stripped.size()), fields);
+    Log(level, Sv(absl::StripTrailingAsciiWhitespace(Av(text))), fields);
   }
 
  private:

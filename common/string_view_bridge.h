@@ -1,4 +1,4 @@
-// Av(): std::string_view -> absl::string_view.
+// Av(): std::string_view -> absl::string_view; Sv(): the other way.
 //
 // Why: Debian 12's Abseil is built with its own absl::string_view (not an
 // alias of std::string_view), so absl::StrCat, StrSplit and SimpleAtoi do not
@@ -14,6 +14,7 @@
 namespace acmeva {
 
 inline absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
 
 }  // namespace acmeva
 

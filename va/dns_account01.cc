@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/string_view_bridge.h"
 #include "va/dns01.h"
 #include "va/key_authorization.h"
 
@@ -99,7 +100,7 @@ std::string AccountLabel(std::string_view account_uri) {
 std::string DnsAccount01Name(std::string_view account_uri,
                              std::string_view hostname) {
   return absl::StrCat("_", AccountLabel(account_uri), "._acme-challenge.",
-                      absl::string_view(hostname.data(), hostname.size()));
+                      Av(hostname));
 }
 
 const ChallengeValidator& DnsAccount01Validator() {

@@ -10,8 +10,6 @@
 namespace acmeva::va {
 namespace {
 
-std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
-
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 
 std::string_view TrimWsp(std::string_view s) {

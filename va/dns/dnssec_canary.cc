@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/json_log.h"
+#include "common/string_view_bridge.h"
 #include "dnswire/name.h"
 #include "va/dns/cares_resolver.h"
 #include "va/dns/dns_message.h"
@@ -13,12 +14,8 @@
 namespace acmeva::va::dns {
 namespace {
 
-// OutcomeName as an absl::string_view (Debian's absl has its own type,
-// which StrCat wants).
-absl::string_view Name(Outcome outcome) {
-  const std::string_view s = OutcomeName(outcome);
-  return {s.data(), s.size()};
-}
+// OutcomeName as an absl::string_view, which StrCat wants.
+absl::string_view Name(Outcome outcome) { return Av(OutcomeName(outcome)); }
 
 // What a lookup got, for the log line: outcome, AD bit and EDE.
 std::string Describe(const LookupResult& r) {
